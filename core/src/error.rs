@@ -1,0 +1,95 @@
+//! Stable error codes.
+//!
+//! Every failure any tier reports carries one of these codes in the body
+//! `{"error":{"code":"...","message":"..."}}`. Codes are part of the API:
+//! a code once published keeps its meaning. Mapping a code to an HTTP status
+//! happens in each transport (the Worker's `edge/src/error.rs`, the pool's
+//! `error.rs`), never here, because the browser module uses the same codes
+//! without HTTP.
+
+use std::fmt;
+
+/// A stable, machine-readable error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// No route matches the path.
+    NotFound,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
+    /// The request is malformed (bad JSON, bad query, bad header).
+    InvalidRequest,
+    /// The request body is larger than the route allows.
+    PayloadTooLarge,
+    /// The request carries no valid credentials or signature.
+    Unauthorized,
+    /// The caller is known but may not do this.
+    Forbidden,
+    /// The caller sent too many requests; retry after the given time.
+    RateLimited,
+    /// A dependency (the function pool, a binding) does not answer.
+    Unavailable,
+    /// The server is busy (queue full); retry after the given time.
+    Overloaded,
+    /// A bug or an unexpected failure on our side.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in documentation order.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::InvalidRequest,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+        ErrorCode::Overloaded,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Parses a wire code back; `None` for a code this version does not know.
+    pub fn from_wire(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(code));
+            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
+        assert_eq!(ErrorCode::from_wire("nope"), None);
+    }
+}

@@ -1,0 +1,30 @@
+/*!
+The edgepix domain: everything the three tiers (the Worker in `edge/`, the
+browser module in `wasm-client/`, the function pool in `functions/`) must
+agree on, written once.
+
+The crate does no I/O and names no platform type (`worker`, `web-sys`,
+`spin-sdk`, `tract`): it works on plain buffers, strings and numbers, so that
+it builds natively (where it is unit-tested) and for every wasm target, and
+each tier stays a thin adapter over it.
+
+Modules:
+- [`error`]: the stable error codes every tier answers with.
+- [`api`]: JSON types of the public API (health, errors).
+- [`timing`]: `Server-Timing` header values.
+- [`pixel`]: RGBA buffers and the pixel operations on them.
+- [`ratelimit`]: exact fixed-window rate limits (kept in Durable Objects).
+- [`signing`]: request signatures between the Worker and the pool.
+*/
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod error;
+pub mod pixel;
+pub mod ratelimit;
+pub mod signing;
+pub mod timing;
+
+/// The version of the edgepix engine, shared by every tier; it is part of
+/// every cache key so that a new engine never serves an old derivative.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,145 @@
+//! Request signatures from the Worker to the function pool.
+//!
+//! The Worker signs each pool request with HMAC-SHA256 over a canonical
+//! string of method, path, body hash and timestamp, keyed by a secret both
+//! share. The pool checks the signature and the clock skew here; it keeps
+//! the replay cache itself, since that is state.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The header carrying the signature, `t=<unix seconds>,s=<hex>`.
+pub const SIGNATURE_HEADER: &str = "x-edgepix-signature";
+
+/// How far the signer's clock may be from the verifier's, in seconds.
+pub const MAX_SKEW_SECS: u64 = 300;
+
+/// Why a signature was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The header is absent.
+    #[error("the request is not signed")]
+    Missing,
+    /// The header is not `t=<secs>,s=<64 hex digits>`.
+    #[error("the signature header is malformed")]
+    Malformed,
+    /// The timestamp is outside the skew window.
+    #[error("the signature is {0} s away from the server's clock (at most {MAX_SKEW_SECS} s allowed)")]
+    Skew(u64),
+    /// The MAC does not match.
+    #[error("the signature does not match")]
+    Mismatch,
+}
+
+/// A parsed signature header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// Unix seconds when the request was signed.
+    pub timestamp: u64,
+    /// The HMAC-SHA256 tag.
+    pub mac: [u8; 32],
+}
+
+impl Signature {
+    /// Renders the header value.
+    pub fn header_value(&self) -> String {
+        format!("t={},s={}", self.timestamp, hex(&self.mac))
+    }
+
+    /// Parses a header value.
+    pub fn parse(value: &str) -> Result<Signature, SignatureError> {
+        let (t, s) = value.split_once(',').ok_or(SignatureError::Malformed)?;
+        let t = t.strip_prefix("t=").ok_or(SignatureError::Malformed)?;
+        let s = s.strip_prefix("s=").ok_or(SignatureError::Malformed)?;
+        let timestamp = t.parse::<u64>().map_err(|_| SignatureError::Malformed)?;
+        if s.len() != 64 {
+            return Err(SignatureError::Malformed);
+        }
+        let mut mac = [0u8; 32];
+        for (i, byte) in mac.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2).ok_or(SignatureError::Malformed)?, 16)
+                .map_err(|_| SignatureError::Malformed)?;
+        }
+        Ok(Signature { timestamp, mac })
+    }
+}
+
+fn mac_for(secret: &[u8], method: &str, path: &str, body: &[u8], timestamp: u64) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    let body_hash = Sha256::digest(body);
+    mac.update(method.to_ascii_uppercase().as_bytes());
+    mac.update(b"\n");
+    mac.update(path.as_bytes());
+    mac.update(b"\n");
+    mac.update(hex(&body_hash).as_bytes());
+    mac.update(b"\n");
+    mac.update(timestamp.to_string().as_bytes());
+    mac
+}
+
+/// Signs a request made at `timestamp` (Unix seconds).
+pub fn sign(secret: &[u8], method: &str, path: &str, body: &[u8], timestamp: u64) -> Signature {
+    let tag = mac_for(secret, method, path, body, timestamp).finalize().into_bytes();
+    Signature { timestamp, mac: tag.into() }
+}
+
+/// Checks a signature header against the request and the verifier's clock
+/// `now` (Unix seconds). Comparison is constant-time.
+pub fn verify(secret: &[u8], header: Option<&str>, method: &str, path: &str, body: &[u8], now: u64) -> Result<Signature, SignatureError> {
+    let sig = Signature::parse(header.ok_or(SignatureError::Missing)?)?;
+    let skew = now.abs_diff(sig.timestamp);
+    if skew > MAX_SKEW_SECS {
+        return Err(SignatureError::Skew(skew));
+    }
+    mac_for(secret, method, path, body, sig.timestamp).verify_slice(&sig.mac).map_err(|_| SignatureError::Mismatch)?;
+    Ok(sig)
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"shared secret";
+
+    #[test]
+    fn a_signature_verifies_and_round_trips_through_the_header() {
+        let sig = sign(KEY, "post", "/v1/detect", b"body", 1_000);
+        let got = verify(KEY, Some(&sig.header_value()), "POST", "/v1/detect", b"body", 1_100).unwrap();
+        assert_eq!(got, sig);
+    }
+
+    #[test]
+    fn any_change_breaks_it() {
+        let h = sign(KEY, "POST", "/v1/detect", b"body", 1_000).header_value();
+        let v = |k: &[u8], m: &str, p: &str, b: &[u8]| verify(k, Some(&h), m, p, b, 1_000);
+        assert_eq!(v(b"other", "POST", "/v1/detect", b"body"), Err(SignatureError::Mismatch));
+        assert_eq!(v(KEY, "GET", "/v1/detect", b"body"), Err(SignatureError::Mismatch));
+        assert_eq!(v(KEY, "POST", "/v1/segment", b"body"), Err(SignatureError::Mismatch));
+        assert_eq!(v(KEY, "POST", "/v1/detect", b"bodY"), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn skew_missing_and_malformed_are_refused() {
+        let h = sign(KEY, "GET", "/", b"", 1_000).header_value();
+        assert_eq!(verify(KEY, Some(&h), "GET", "/", b"", 1_301), Err(SignatureError::Skew(301)));
+        assert_eq!(verify(KEY, Some(&h), "GET", "/", b"", 699), Err(SignatureError::Skew(301)));
+        assert_eq!(verify(KEY, None, "GET", "/", b"", 1_000), Err(SignatureError::Missing));
+        for bad in ["", "t=1", "t=x,s=00", "t=1,s=zz", &format!("t=1,s={}", "g".repeat(64)), "s=1,t=2"] {
+            assert_eq!(verify(KEY, Some(bad), "GET", "/", b"", 1), Err(SignatureError::Malformed), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Names of the bindings and variables declared in `wrangler.toml`.
+
+/// D1: accounts, assets, jobs, tickets.
+pub const DB: &str = "DB";
+/// R2: originals and derivatives.
+pub const MEDIA: &str = "MEDIA";
+/// KV: hot keys (short codes, cached lookups).
+pub const CACHE: &str = "CACHE";
+/// Durable Object namespace of the `RateLimiter` class (`rate_limiter.rs`).
+pub const RATE_LIMITER: &str = "RATE_LIMITER";
+/// Var: the function pool's base URL.
+pub const POOL_URL: &str = "POOL_URL";
+/// Secret: the key the Worker signs pool requests with.
+pub const POOL_SECRET: &str = "POOL_SECRET";
+/// Var: `"1"` turns on development-only routes and headers.
+pub const DEV: &str = "EDGEPIX_DEV";

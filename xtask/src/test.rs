@@ -1,0 +1,178 @@
+//! `cargo xtask test`: set up, then every test, then one summary line
+//! `N passed, N failed` (non-zero exit on any failure).
+//!
+//! Order: repository invariants, unit tests of every native crate, the
+//! browser module's wasm-bindgen tests in headless Chromium, the build of
+//! every tier and a `wrangler deploy --dry-run`, then the system started on
+//! free loopback ports for the end-to-end tests (`tests/`, reqwest) and the
+//! page tests (`tests/pages/`, playwright-core driving Debian chromium).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::system::{self, Options};
+use crate::{Result, build, cmd, dev, project, setup, tidy};
+
+/// Counts of tests across every runner.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    /// Reads one line of cargo-test or TAP output; returns failures counted.
+    fn read(&mut self, line: &str) -> u64 {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let n = |word: &str| rest.split(';').find_map(|p| p.trim().strip_suffix(word)?.trim().rsplit(' ').next()?.parse::<u64>().ok()).unwrap_or(0);
+            self.passed += n("passed");
+            let failed = n("failed");
+            self.failed += failed;
+            return failed;
+        }
+        if let Some(n) = line.strip_prefix("# pass ").and_then(|n| n.parse::<u64>().ok()) {
+            self.passed += n;
+        }
+        if let Some(n) = line.strip_prefix("# fail ").and_then(|n| n.parse::<u64>().ok()) {
+            self.failed += n;
+            return n;
+        }
+        0
+    }
+
+    /// Runs a test command; a failure its output did not count is counted
+    /// as one failed step.
+    fn command(&mut self, step: &str, c: &mut std::process::Command) {
+        let mut counted = 0;
+        let ok = cmd::run_lines(c, |l| counted += self.read(l));
+        match ok {
+            Ok(true) => {}
+            Ok(false) if counted > 0 => self.failures.push(step.to_owned()),
+            Ok(false) => self.fail(step, "exited with failure and no test counted it"),
+            Err(e) => self.fail(step, &e),
+        }
+    }
+
+    fn check(&mut self, step: &str, result: Result) {
+        match result {
+            Ok(()) => self.passed += 1,
+            Err(e) => self.fail(step, &e),
+        }
+    }
+
+    fn fail(&mut self, step: &str, why: &str) {
+        eprintln!("xtask: FAILED {step}: {why}");
+        self.failed += 1;
+        self.failures.push(step.to_owned());
+    }
+}
+
+/// Runs everything.
+pub fn run(args: &[String]) -> Result {
+    if let Some(a) = args.first() {
+        return Err(format!("unknown option {a:?}"));
+    }
+    let started = Instant::now();
+    let mut t = Tally::default();
+    if let Err(e) = setup::ensure(setup::Needs { browser: true }) {
+        t.fail("setup", &e);
+        return finish(&t, started);
+    }
+
+    for (name, result) in tidy::checks() {
+        t.check(&format!("tidy: {name}"), result);
+    }
+
+    let excluded = ["edgepix-edge", "edgepix-client", "edgepix-spin", "edgepix-e2e"];
+    let mut unit = cmd::cargo();
+    // Release, like the pool's build: tract and friends compile once.
+    unit.args(["test", "--release", "--workspace"]);
+    for e in excluded {
+        unit.args(["--exclude", e]);
+    }
+    t.command("unit tests", &mut unit);
+
+    t.command(
+        "browser module tests (wasm-bindgen-test, Chromium)",
+        cmd::cargo()
+            .args(["test", "-p", "edgepix-client", "--target", "wasm32-unknown-unknown"])
+            .current_dir(project::root().join("wasm-client"))
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    );
+
+    let built = cmd::timed("build all tiers", build::all);
+    let built_ok = built.is_ok();
+    t.check("build all tiers", built);
+    if !built_ok {
+        return finish(&t, started);
+    }
+    let dry_run = project::root().join("target/deploy-dry-run");
+    t.check(
+        "wrangler deploy --dry-run",
+        cmd::run(cmd::new(project::node_bin("wrangler")).args(["deploy", "--dry-run", "--outdir"]).arg(&dry_run).env("CI", "true")),
+    );
+
+    match start_system() {
+        Ok(mut sys) => {
+            let url = |u: &Option<String>| u.clone().unwrap_or_default();
+            let envs = [
+                ("EDGEPIX_URL", sys.worker_url.clone()),
+                ("EDGEPIX_POOL_URL", sys.pool_url.clone()),
+                ("EDGEPIX_SPIN_URL", url(&sys.spin_url)),
+                ("CHROMIUM", "/usr/bin/chromium".to_owned()),
+            ];
+            t.command("end-to-end tests", cmd::cargo().args(["test", "--release", "-p", "edgepix-e2e"]).envs(envs.clone()));
+            t.command("page tests (playwright-core, Chromium)", cmd::new("node").args(["--test", "--test-reporter=tap", "tests/pages/"]).envs(envs));
+            if let Err(e) = sys.check_alive() {
+                t.fail("system stayed up during the tests", &e);
+            }
+            sys.stop();
+        }
+        Err(e) => t.fail("start the system", &e),
+    }
+    finish(&t, started)
+}
+
+fn start_system() -> Result<system::System> {
+    let state = project::root().join("target/xtask-test-state");
+    let logs = project::root().join("target/xtask-logs");
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+    let opts = Options {
+        port: system::free_port()?,
+        pool_port: system::free_port()?,
+        spin_port: Some(system::free_port()?),
+        state: PathBuf::from(&state),
+        pool_secret: dev::random_hex(32)?,
+        logs: Some(logs),
+    };
+    cmd::timed("start the system", || system::start(&opts))
+}
+
+fn finish(t: &Tally, started: Instant) -> Result {
+    eprintln!("xtask: tests took {:.0} s", started.elapsed().as_secs_f64());
+    if !t.failures.is_empty() {
+        eprintln!("xtask: failed steps: {}", t.failures.join("; "));
+    }
+    println!("{} passed, {} failed", t.passed, t.failed);
+    if t.failed == 0 && t.failures.is_empty() { Ok(()) } else { Err("some tests failed".to_owned()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_reads_cargo_and_tap_summaries() {
+        let mut t = Tally::default();
+        assert_eq!(t.read("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"), 0);
+        assert_eq!(t.read("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"), 2);
+        assert_eq!(t.read("# pass 4"), 0);
+        assert_eq!(t.read("# fail 1"), 1);
+        assert_eq!(t.read("ok 1 - something # pass 9"), 0);
+        assert_eq!((t.passed, t.failed), (19, 3));
+    }
+}
