@@ -10,6 +10,7 @@ each tier stays a thin adapter over it.
 
 Modules:
 - [`error`]: the stable error codes every tier answers with.
+- [`jobs`]: messages on the jobs queue.
 - [`api`]: JSON types of the public API (health, errors).
 - [`timing`]: `Server-Timing` header values.
 - [`pixel`]: RGBA buffers and the pixel operations on them.
@@ -20,6 +21,7 @@ Modules:
 
 pub mod api;
 pub mod error;
+pub mod jobs;
 pub mod pixel;
 pub mod ratelimit;
 pub mod signing;

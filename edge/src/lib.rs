@@ -3,7 +3,8 @@
 //! This crate is the only one that names `worker::`: it turns requests into
 //! calls of `edgepix-core` and binding operations, and results into
 //! responses. `router.rs` lists every route; `handlers/` holds one module per
-//! resource; `error.rs` is the one place an error becomes an HTTP response.
+//! resource; `error.rs` is the one place an error becomes an HTTP response;
+//! `queue.rs` consumes the jobs queue.
 #![deny(missing_docs)]
 
 mod bindings;
@@ -11,6 +12,7 @@ mod error;
 mod handlers;
 mod memory;
 mod pool;
+mod queue;
 mod rate_limiter;
 mod router;
 

@@ -26,12 +26,34 @@ async fn health_shows_worker_pool_and_every_binding_up() {
     assert!(h["pool"]["version"].as_str().is_some_and(|v| !v.is_empty()));
     let bindings = h["bindings"].as_array().unwrap();
     let kinds: Vec<&str> = bindings.iter().map(|b| b["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["d1", "r2", "kv", "durable_object"]);
+    assert_eq!(kinds, ["d1", "r2", "kv", "durable_object", "queue"]);
     for b in bindings {
         assert_eq!(b["ok"], true, "{b}");
     }
     let d1 = bindings.iter().find(|b| b["kind"] == "d1").unwrap();
     assert!(d1["detail"].as_str().unwrap().contains("0001_init.sql"), "migrations applied: {d1}");
+}
+
+/// The number after `word` in `text`.
+fn number_after(text: &str, word: &str) -> Option<u64> {
+    text.split(word).nth(1)?.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty())?.parse().ok()
+}
+
+#[tokio::test]
+async fn the_jobs_queue_delivers_a_probe_to_its_consumer() {
+    let queue_detail = |h: &Value| h["bindings"].as_array().unwrap().iter().find(|b| b["kind"] == "queue").unwrap()["detail"].as_str().unwrap().to_owned();
+    let first: Value = get("/healthz").await.json().await.unwrap();
+    let sent = number_after(&queue_detail(&first), "sent probe ").expect("a probe was sent");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let h: Value = get("/healthz").await.json().await.unwrap();
+        let detail = queue_detail(&h);
+        if number_after(&detail, "last delivered probe ").is_some_and(|d| d >= sent) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "probe {sent} not delivered: {detail}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 #[tokio::test]

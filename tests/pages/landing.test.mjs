@@ -14,7 +14,7 @@ test('landing page reads as a product page and shows every part up', async () =>
     await page.waitForFunction(() => !document.getElementById('status-table').hidden, null, { timeout: 20000 });
     assert.match(await page.textContent('#status-summary'), /All parts answer\. Worker \d+\.\d+\.\d+/);
     const rows = await page.$$eval('#status-table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
-    assert.equal(rows.length, 5, JSON.stringify(rows));
+    assert.equal(rows.length, 6, JSON.stringify(rows));
     assert.equal(rows[0][0], 'Function pool');
     for (const [part, state] of rows) assert.equal(state, 'up', `${part} is ${state}`);
 

@@ -2,7 +2,8 @@
 //! every binding.
 
 use edgepix_core::api::{BindingCheck, ComponentVersion, EdgeHealth, PoolCheck};
-use futures_util::future::join4;
+use edgepix_core::jobs::{ProbeReceipt, QueueMessage};
+use futures_util::future::join5;
 use serde::Deserialize;
 use worker::{Env, Request, Response, RouteContext};
 
@@ -66,8 +67,25 @@ async fn check_bindings(env: &Env) -> Vec<BindingCheck> {
         let window: edgepix_core::ratelimit::Window = resp.json().await?;
         Ok::<_, worker::Error>(format!("window count {}", window.count))
     };
-    let (d1, r2, kv, durable) = join4(d1, r2, kv, durable).await;
-    [(bindings::DB, "d1", d1), (bindings::MEDIA, "r2", r2), (bindings::CACHE, "kv", kv), (bindings::RATE_LIMITER, "durable_object", durable)]
+    let queue = async {
+        // Send a probe now; report the latest one the consumer handled.
+        let sent_ms = worker::Date::now().as_millis();
+        env.queue(bindings::JOBS)?.send(QueueMessage::Probe { sent_ms }.to_json()).await?;
+        let last = env.kv(bindings::CACHE)?.get(crate::queue::PROBE_KEY).text().await.ok().flatten();
+        let last = last.and_then(|t| serde_json::from_str::<ProbeReceipt>(&t).ok());
+        Ok::<_, worker::Error>(match last {
+            Some(r) => format!("sent probe {sent_ms}; last delivered probe {} after {} ms", r.sent_ms, r.received_ms.saturating_sub(r.sent_ms)),
+            None => format!("sent probe {sent_ms}; none delivered yet"),
+        })
+    };
+    let (d1, r2, kv, durable, queue) = join5(d1, r2, kv, durable, queue).await;
+    [
+        (bindings::DB, "d1", d1),
+        (bindings::MEDIA, "r2", r2),
+        (bindings::CACHE, "kv", kv),
+        (bindings::RATE_LIMITER, "durable_object", durable),
+        (bindings::JOBS, "queue", queue),
+    ]
         .into_iter()
         .map(|(name, kind, result)| BindingCheck {
             name: name.to_owned(),
