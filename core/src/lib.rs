@@ -12,20 +12,24 @@ Modules:
 - [`error`]: the stable error codes every tier answers with.
 - [`jobs`]: messages on the jobs queue.
 - [`api`]: JSON types of the public API (health, errors).
+- [`detect`]: body-part detection pre/post-processing (letterbox, NMS).
 - [`timing`]: `Server-Timing` header values.
 - [`pixel`]: RGBA buffers and the pixel operations on them.
 - [`ratelimit`]: exact fixed-window rate limits (kept in Durable Objects).
 - [`signing`]: request signatures between the Worker and the pool.
+- [`transform`]: Cloudflare-compatible image options and the pipeline.
 */
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod detect;
 pub mod error;
 pub mod jobs;
 pub mod pixel;
 pub mod ratelimit;
 pub mod signing;
 pub mod timing;
+pub mod transform;
 
 /// The version of the edgepix engine, shared by every tier; it is part of
 /// every cache key so that a new engine never serves an old derivative.

@@ -1,0 +1,1 @@
+//! Body-part detection pre- and post-processing (NudeNet 3.4 compatible).

@@ -1,0 +1,1 @@
+//! Output geometry of each fit mode.

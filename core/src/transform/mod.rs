@@ -1,0 +1,5 @@
+//! Image transformations: Cloudflare-compatible options, their geometry,
+//! and the pipeline that runs them on plain buffers.
+
+pub mod geometry;
+pub mod options;

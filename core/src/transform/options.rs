@@ -1,0 +1,1 @@
+//! Cloudflare Images options: parsing into a typed, canonical form.
