@@ -58,6 +58,66 @@ impl Rect {
     }
 }
 
+/// An owned RGBA image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RgbaImage {
+    width: u32,
+    height: u32,
+    data: Vec<u8>,
+}
+
+impl RgbaImage {
+    /// Wraps `data` as a `width` x `height` RGBA image.
+    pub fn from_vec(width: u32, height: u32, data: Vec<u8>) -> Result<RgbaImage, PixelError> {
+        let expected = width as usize * height as usize * 4;
+        if data.len() != expected {
+            return Err(PixelError::BufferSize { width, height, expected, actual: data.len() });
+        }
+        Ok(RgbaImage { width, height, data })
+    }
+
+    /// A `width` x `height` image filled with `color`.
+    pub fn filled(width: u32, height: u32, color: [u8; 4]) -> RgbaImage {
+        let data = color.iter().copied().cycle().take(width as usize * height as usize * 4).collect();
+        RgbaImage { width, height, data }
+    }
+
+    /// The width.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// The height.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The pixels, RGBA, row-major.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The pixels, mutable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    /// The buffer, consuming the image.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.data
+    }
+
+    /// A mutable view for the in-place operations.
+    pub fn view_mut(&mut self) -> RgbaMut<'_> {
+        RgbaMut { width: self.width, height: self.height, data: &mut self.data }
+    }
+
+    /// Whether any pixel is not fully opaque.
+    pub fn has_transparency(&self) -> bool {
+        self.data.chunks_exact(4).any(|p| p[3] != 255)
+    }
+}
+
 /// A mutable view of an RGBA buffer with its dimensions checked once.
 #[derive(Debug)]
 pub struct RgbaMut<'a> {

@@ -3,3 +3,5 @@
 
 pub mod geometry;
 pub mod options;
+pub mod orient;
+pub mod resample;

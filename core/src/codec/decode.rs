@@ -1,0 +1,117 @@
+//! Decoding to RGBA, with JPEG shrink-on-load.
+
+use std::io::Cursor;
+
+use super::{CodecError, Limits, Probe, SourceFormat};
+use crate::pixel::RgbaImage;
+
+/// Decodes `bytes` (already probed) to RGBA in stored orientation.
+///
+/// `at_least` is the smallest size, in stored orientation, the decoded image
+/// may have: JPEGs are decoded at the smallest DCT scale (1/1, 1/2, 1/4,
+/// 1/8) that still covers it. `None` decodes at full size. The decoded
+/// buffer must fit `limits.decode_budget`.
+pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits: &Limits) -> Result<RgbaImage, CodecError> {
+    let corrupt = |reason: String| CodecError::Corrupt { format: probe.format.as_str(), reason };
+    let check_budget = |w: u32, h: u32| {
+        let needed = u64::from(w) * u64::from(h) * 4;
+        if needed > limits.decode_budget { Err(CodecError::OverBudget { needed, budget: limits.decode_budget }) } else { Ok(()) }
+    };
+    match probe.format {
+        SourceFormat::Jpeg => {
+            let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+            d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            let (w, h) = match at_least {
+                Some((w, h)) => {
+                    let req = |v: u32| u16::try_from(v.max(1)).unwrap_or(u16::MAX);
+                    let (w, h) = d.scale(req(w), req(h)).map_err(|e| corrupt(e.to_string()))?;
+                    (u32::from(w), u32::from(h))
+                }
+                None => (probe.width, probe.height),
+            };
+            check_budget(w, h)?;
+            let pixels = d.decode().map_err(|e| corrupt(e.to_string()))?;
+            let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
+            let (w, h) = (u32::from(info.width), u32::from(info.height));
+            let rgba = match info.pixel_format {
+                jpeg_decoder::PixelFormat::RGB24 => expand(&pixels, 3, |p| [p[0], p[1], p[2], 255]),
+                jpeg_decoder::PixelFormat::L8 => expand(&pixels, 1, |p| [p[0], p[0], p[0], 255]),
+                jpeg_decoder::PixelFormat::L16 => expand(&pixels, 2, |p| [p[0], p[0], p[0], 255]),
+                jpeg_decoder::PixelFormat::CMYK32 => expand(&pixels, 4, cmyk_to_rgba),
+            };
+            RgbaImage::from_vec(w, h, rgba).map_err(|e| corrupt(e.to_string()))
+        }
+        SourceFormat::Png => {
+            check_budget(probe.width, probe.height)?;
+            let mut d = png::Decoder::new(Cursor::new(bytes));
+            d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16 | png::Transformations::ALPHA);
+            d.set_limits(png::Limits { bytes: usize::try_from(limits.decode_budget).unwrap_or(usize::MAX) });
+            let mut reader = d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            let mut buf = vec![0; reader.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?];
+            let frame = reader.next_frame(&mut buf).map_err(|e| corrupt(e.to_string()))?;
+            buf.truncate(frame.buffer_size());
+            let rgba = match frame.color_type {
+                png::ColorType::Rgba => buf,
+                png::ColorType::Rgb => expand(&buf, 3, |p| [p[0], p[1], p[2], 255]),
+                png::ColorType::GrayscaleAlpha => expand(&buf, 2, |p| [p[0], p[0], p[0], p[1]]),
+                png::ColorType::Grayscale => expand(&buf, 1, |p| [p[0], p[0], p[0], 255]),
+                png::ColorType::Indexed => return Err(corrupt("palette not expanded".to_owned())),
+            };
+            RgbaImage::from_vec(frame.width, frame.height, rgba).map_err(|e| corrupt(e.to_string()))
+        }
+        SourceFormat::Gif => {
+            check_budget(probe.width, probe.height)?;
+            let mut opts = gif::DecodeOptions::new();
+            opts.set_color_output(gif::ColorOutput::RGBA);
+            let mut d = opts.read_info(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+            let (sw, sh) = (u32::from(d.width()), u32::from(d.height()));
+            let mut canvas = RgbaImage::filled(sw, sh, [0, 0, 0, 0]);
+            let frame = d.read_next_frame().map_err(|e| corrupt(e.to_string()))?.ok_or_else(|| corrupt("no frame".to_owned()))?;
+            blit(&mut canvas, &frame.buffer, u32::from(frame.left), u32::from(frame.top), u32::from(frame.width), u32::from(frame.height));
+            Ok(canvas)
+        }
+        SourceFormat::Webp => {
+            check_budget(probe.width, probe.height)?;
+            let mut d = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+            let (w, h) = d.dimensions();
+            let size = d.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?;
+            let mut buf = vec![0; size];
+            if d.is_animated() {
+                d.read_frame(&mut buf).map_err(|e| corrupt(e.to_string()))?;
+            } else {
+                d.read_image(&mut buf).map_err(|e| corrupt(e.to_string()))?;
+            }
+            let rgba = if d.has_alpha() { buf } else { expand(&buf, 3, |p| [p[0], p[1], p[2], 255]) };
+            RgbaImage::from_vec(w, h, rgba).map_err(|e| corrupt(e.to_string()))
+        }
+    }
+}
+
+fn expand(src: &[u8], n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len() / n * 4);
+    for p in src.chunks_exact(n) {
+        out.extend_from_slice(&f(p));
+    }
+    out
+}
+
+/// Adobe JPEGs store CMYK inverted; jpeg-decoder hands them over as stored.
+fn cmyk_to_rgba(p: &[u8]) -> [u8; 4] {
+    let k = u16::from(p[3]);
+    let c = |v: u8| ((u16::from(v) * k + 127) / 255) as u8;
+    [c(p[0]), c(p[1]), c(p[2]), 255]
+}
+
+fn blit(canvas: &mut RgbaImage, src: &[u8], left: u32, top: u32, w: u32, h: u32) {
+    let cw = canvas.width();
+    let ch = canvas.height();
+    let data = canvas.data_mut();
+    for y in 0..h.min(ch.saturating_sub(top)) {
+        let n = w.min(cw.saturating_sub(left)) as usize * 4;
+        let s = (y * w) as usize * 4;
+        let d = (((top + y) * cw) + left) as usize * 4;
+        if let (Some(from), Some(to)) = (src.get(s..s + n), data.get_mut(d..d + n)) {
+            to.copy_from_slice(from);
+        }
+    }
+}

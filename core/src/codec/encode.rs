@@ -1,0 +1,146 @@
+//! Encoding RGBA to JPEG, PNG or WebP.
+
+use super::CodecError;
+use crate::pixel::RgbaImage;
+
+/// An output format the encoder writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// JPEG at a quality of 1-100 (alpha flattened onto a background).
+    Jpeg,
+    /// PNG, lossless.
+    Png,
+    /// WebP. Lossless for now: the pure-Rust encoder has no lossy mode.
+    Webp,
+}
+
+impl OutputFormat {
+    /// The media type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "image/jpeg",
+            OutputFormat::Png => "image/png",
+            OutputFormat::Webp => "image/webp",
+        }
+    }
+
+    /// The short name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpeg",
+            OutputFormat::Png => "png",
+            OutputFormat::Webp => "webp",
+        }
+    }
+}
+
+/// An encoded image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// The file bytes.
+    pub bytes: Vec<u8>,
+    /// Its format.
+    pub format: OutputFormat,
+    /// Its width.
+    pub width: u32,
+    /// Its height.
+    pub height: u32,
+}
+
+/// Encodes `img` as `format`. `quality` (1-100) applies to JPEG;
+/// `background` is what transparent pixels become in a JPEG.
+pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u8; 3]) -> Result<Encoded, CodecError> {
+    let err = |reason: String| CodecError::Encode { format: format.as_str(), reason };
+    let (w, h) = (img.width(), img.height());
+    let mut bytes = Vec::new();
+    match format {
+        OutputFormat::Jpeg => {
+            let (w16, h16) = (u16::try_from(w).map_err(|_| err("wider than 65535".to_owned()))?, u16::try_from(h).map_err(|_| err("taller than 65535".to_owned()))?);
+            let rgb = flatten(img.data(), background);
+            let mut enc = jpeg_encoder::Encoder::new(&mut bytes, quality.clamp(1, 100));
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+            enc.set_progressive(false);
+            enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb).map_err(|e| err(e.to_string()))?;
+        }
+        OutputFormat::Png => {
+            let opaque = !img.has_transparency();
+            let mut enc = png::Encoder::new(&mut bytes, w, h);
+            enc.set_color(if opaque { png::ColorType::Rgb } else { png::ColorType::Rgba });
+            enc.set_depth(png::BitDepth::Eight);
+            enc.set_compression(png::Compression::Fast);
+            let mut writer = enc.write_header().map_err(|e| err(e.to_string()))?;
+            if opaque {
+                writer.write_image_data(&flatten(img.data(), [0, 0, 0])).map_err(|e| err(e.to_string()))?;
+            } else {
+                writer.write_image_data(img.data()).map_err(|e| err(e.to_string()))?;
+            }
+            writer.finish().map_err(|e| err(e.to_string()))?;
+        }
+        OutputFormat::Webp => {
+            let enc = image_webp::WebPEncoder::new(&mut bytes);
+            enc.encode(img.data(), w, h, image_webp::ColorType::Rgba8).map_err(|e| err(e.to_string()))?;
+        }
+    }
+    Ok(Encoded { bytes, format, width: w, height: h })
+}
+
+/// RGBA to RGB, compositing onto `bg`.
+fn flatten(rgba: &[u8], bg: [u8; 3]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rgba.len() / 4 * 3);
+    for p in rgba.chunks_exact(4) {
+        let a = u16::from(p[3]);
+        for c in 0..3 {
+            out.push(((u16::from(p[c]) * a + u16::from(bg[c]) * (255 - a) + 127) / 255) as u8);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{Limits, decode, probe};
+
+    fn gradient(w: u32, h: u32, alpha: bool) -> RgbaImage {
+        let data = (0..w * h).flat_map(|i| [(i % w * 255 / w) as u8, (i / w * 255 / h) as u8, 90, if alpha { (i % 256) as u8 } else { 255 }]).collect();
+        RgbaImage::from_vec(w, h, data).unwrap()
+    }
+
+    #[test]
+    fn every_format_round_trips_through_our_decoder() {
+        for (format, alpha, lossless) in [(OutputFormat::Png, true, true), (OutputFormat::Png, false, true), (OutputFormat::Webp, true, true), (OutputFormat::Jpeg, false, false)] {
+            let img = gradient(37, 23, alpha);
+            let enc = encode(&img, format, 90, [255, 255, 255]).unwrap();
+            let p = probe(&enc.bytes, &Limits::default()).unwrap();
+            assert_eq!((p.width, p.height), (37, 23), "{format:?}");
+            let back = decode(&enc.bytes, &p, None, &Limits::default()).unwrap();
+            if lossless {
+                assert_eq!(back, img, "{format:?} alpha={alpha}");
+            } else {
+                let max_diff = back.data().iter().zip(img.data()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+                assert!(max_diff < 40, "{format:?} differs by {max_diff}");
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg_shrinks_on_load_to_the_smallest_covering_scale() {
+        let img = gradient(400, 300, false);
+        let enc = encode(&img, OutputFormat::Jpeg, 80, [0, 0, 0]).unwrap();
+        let p = probe(&enc.bytes, &Limits::default()).unwrap();
+        let half = decode(&enc.bytes, &p, Some((180, 120)), &Limits::default()).unwrap();
+        assert_eq!((half.width(), half.height()), (200, 150));
+        let eighth = decode(&enc.bytes, &p, Some((40, 30)), &Limits::default()).unwrap();
+        assert_eq!((eighth.width(), eighth.height()), (50, 38));
+        let tight = Limits { decode_budget: 100 * 100 * 4, ..Limits::default() };
+        assert!(matches!(decode(&enc.bytes, &p, None, &tight), Err(CodecError::OverBudget { .. })));
+    }
+
+    #[test]
+    fn transparent_pixels_take_the_background_in_jpeg() {
+        let img = RgbaImage::filled(16, 16, [0, 0, 0, 0]);
+        let enc = encode(&img, OutputFormat::Jpeg, 95, [255, 0, 0]).unwrap();
+        let back = decode(&enc.bytes, &probe(&enc.bytes, &Limits::default()).unwrap(), None, &Limits::default()).unwrap();
+        assert!(back.data()[0] > 240 && back.data()[1] < 15, "{:?}", &back.data()[..4]);
+    }
+}

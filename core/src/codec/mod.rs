@@ -1,0 +1,86 @@
+//! Reading and writing image files with limits checked before any pixel is
+//! decoded.
+//!
+//! [`probe`] sniffs the format from the bytes (never a name or a content
+//! type), reads the header only, and checks byte, pixel and dimension
+//! limits; [`decode`] then produces RGBA, shrinking JPEGs during the DCT
+//! when a smaller size will do (the memory trick that keeps 48-megapixel
+//! photos inside a Worker's 128 MiB); [`encode`] writes JPEG, PNG or WebP.
+
+mod decode;
+mod encode;
+mod probe;
+
+pub use decode::decode;
+pub use encode::{Encoded, OutputFormat, encode};
+pub use probe::{Limits, Probe, SourceFormat, probe};
+
+use thiserror::Error;
+
+/// Why an image could not be read or written.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The body is empty.
+    #[error("the body is empty")]
+    Empty,
+    /// The bytes are not a format we read.
+    #[error("unsupported image format{}: we read JPEG, PNG, GIF and WebP", .0.map(|f| format!(" ({f})")).unwrap_or_default())]
+    UnsupportedFormat(Option<&'static str>),
+    /// More bytes than allowed.
+    #[error("the image is {actual} bytes, over the limit of {limit}")]
+    TooManyBytes {
+        /// Bytes given.
+        actual: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More pixels than allowed (from the header, before decoding).
+    #[error("the image is {width}x{height} ({} MP), over the limit of {} MP", megapixels(*.width, *.height), *.limit as f64 / 1e6)]
+    TooManyPixels {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+        /// Pixel limit.
+        limit: u64,
+    },
+    /// A side longer than allowed.
+    #[error("the image is {width}x{height}, a side is over the limit of {limit} px")]
+    TooLarge {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+        /// The limit per side.
+        limit: u32,
+    },
+    /// The decoded buffer would not fit the memory budget.
+    #[error("decoding would need {needed} bytes of pixels, over the budget of {budget}; ask for a smaller size")]
+    OverBudget {
+        /// Bytes needed.
+        needed: u64,
+        /// The budget.
+        budget: u64,
+    },
+    /// The file is damaged or truncated.
+    #[error("the {format} data is damaged or truncated: {reason}")]
+    Corrupt {
+        /// The format being read.
+        format: &'static str,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The encoder refused the image.
+    #[error("cannot encode {format}: {reason}")]
+    Encode {
+        /// The output format.
+        format: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn megapixels(w: u32, h: u32) -> f64 {
+    (f64::from(w) * f64::from(h) / 1e5).round() / 10.0
+}

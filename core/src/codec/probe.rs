@@ -1,0 +1,210 @@
+//! Format sniffing and header-only probing with limits.
+
+use std::io::Cursor;
+
+use super::CodecError;
+
+/// A source format we can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceFormat {
+    /// JPEG (baseline or progressive).
+    Jpeg,
+    /// PNG.
+    Png,
+    /// GIF (the first frame).
+    Gif,
+    /// WebP (lossy or lossless; the first frame).
+    Webp,
+}
+
+impl SourceFormat {
+    /// The format's short name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Jpeg => "jpeg",
+            SourceFormat::Png => "png",
+            SourceFormat::Gif => "gif",
+            SourceFormat::Webp => "webp",
+        }
+    }
+
+    /// The format's media type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            SourceFormat::Jpeg => "image/jpeg",
+            SourceFormat::Png => "image/png",
+            SourceFormat::Gif => "image/gif",
+            SourceFormat::Webp => "image/webp",
+        }
+    }
+}
+
+/// Limits checked before decoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted file, in bytes.
+    pub max_bytes: usize,
+    /// Largest accepted image, in pixels, from its header.
+    pub max_pixels: u64,
+    /// Longest accepted side, in pixels.
+    pub max_side: u32,
+    /// Largest decoded RGBA buffer, in bytes (JPEGs are shrunk during
+    /// decoding to stay under it when the output allows).
+    pub decode_budget: u64,
+}
+
+impl Default for Limits {
+    /// 25 MB, 100 MP, 65 535 px a side (JPEG's own limit), and a 64 MiB
+    /// decode buffer: what fits a 128 MiB isolate beside the output.
+    fn default() -> Limits {
+        Limits { max_bytes: 25_000_000, max_pixels: 100_000_000, max_side: 65_535, decode_budget: 64 * 1024 * 1024 }
+    }
+}
+
+/// What the header says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// The sniffed format.
+    pub format: SourceFormat,
+    /// Stored width (before EXIF orientation).
+    pub width: u32,
+    /// Stored height (before EXIF orientation).
+    pub height: u32,
+    /// EXIF orientation, 1-8 (1 when absent or unreadable).
+    pub orientation: u8,
+    /// Whether the image may carry transparency.
+    pub has_alpha: bool,
+}
+
+impl Probe {
+    /// Width and height as displayed (after EXIF orientation).
+    pub fn display_size(&self) -> (u32, u32) {
+        if self.orientation >= 5 { (self.height, self.width) } else { (self.width, self.height) }
+    }
+}
+
+/// Sniffs the format from magic bytes.
+pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, CodecError> {
+    match bytes {
+        [] => Err(CodecError::Empty),
+        [0xFF, 0xD8, 0xFF, ..] => Ok(SourceFormat::Jpeg),
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Ok(SourceFormat::Png),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Ok(SourceFormat::Gif),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Ok(SourceFormat::Webp),
+        [_, _, _, _, b'f', b't', b'y', b'p', b'a', b'v', b'i', b'f' | b's', ..] => Err(CodecError::UnsupportedFormat(Some("avif"))),
+        [_, _, _, _, b'f', b't', b'y', b'p', b'h', b'e', b'i', b'c' | b'x', ..] => Err(CodecError::UnsupportedFormat(Some("heic"))),
+        [b'B', b'M', ..] => Err(CodecError::UnsupportedFormat(Some("bmp"))),
+        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => Err(CodecError::UnsupportedFormat(Some("tiff"))),
+        _ => Err(CodecError::UnsupportedFormat(None)),
+    }
+}
+
+/// Sniffs, reads the header and checks `limits`, without decoding pixels.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, CodecError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(CodecError::TooManyBytes { actual: bytes.len(), limit: limits.max_bytes });
+    }
+    let format = sniff(bytes)?;
+    let corrupt = |reason: String| CodecError::Corrupt { format: format.as_str(), reason };
+    let (width, height, orientation, has_alpha) = match format {
+        SourceFormat::Jpeg => {
+            let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+            d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
+            let orientation = d.exif_data().map_or(1, exif_orientation);
+            (u32::from(info.width), u32::from(info.height), orientation, false)
+        }
+        SourceFormat::Png => png_header(bytes).ok_or_else(|| corrupt("no IHDR chunk".to_owned()))?,
+        SourceFormat::Gif => {
+            let w = u16::from_le_bytes([bytes.get(6).copied().unwrap_or(0), bytes.get(7).copied().unwrap_or(0)]);
+            let h = u16::from_le_bytes([bytes.get(8).copied().unwrap_or(0), bytes.get(9).copied().unwrap_or(0)]);
+            if bytes.len() < 13 {
+                return Err(corrupt("shorter than a GIF header".to_owned()));
+            }
+            (u32::from(w), u32::from(h), 1, true)
+        }
+        SourceFormat::Webp => {
+            let d = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+            let (w, h) = d.dimensions();
+            (w, h, 1, d.has_alpha())
+        }
+    };
+    if width == 0 || height == 0 {
+        return Err(corrupt(format!("the header says {width}x{height}")));
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(CodecError::TooManyPixels { width, height, limit: limits.max_pixels });
+    }
+    if width > limits.max_side || height > limits.max_side {
+        return Err(CodecError::TooLarge { width, height, limit: limits.max_side });
+    }
+    Ok(Probe { format, width, height, orientation, has_alpha })
+}
+
+/// Width, height, orientation and alpha from a PNG's IHDR (it must come
+/// first, at a fixed offset).
+fn png_header(bytes: &[u8]) -> Option<(u32, u32, u8, bool)> {
+    if bytes.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let color_type = *bytes.get(25)?;
+    // 4 = grey+alpha, 6 = RGBA, 3 = palette (may carry tRNS).
+    let has_alpha = matches!(color_type, 3 | 4 | 6);
+    Some((be(16)?, be(20)?, 1, has_alpha))
+}
+
+/// The EXIF orientation tag (1-8) of a raw TIFF/EXIF block, 1 if absent.
+fn exif_orientation(raw: &[u8]) -> u8 {
+    let Ok(exif) = exif::Reader::new().read_raw(raw.to_vec()) else { return 1 };
+    exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|v| u8::try_from(v).ok())
+        .filter(|v| (1..=8).contains(v))
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_magic_not_by_name() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Ok(SourceFormat::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Ok(SourceFormat::Png));
+        assert_eq!(sniff(b"GIF89a...."), Ok(SourceFormat::Gif));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Ok(SourceFormat::Webp));
+        assert_eq!(sniff(b"\0\0\0\x1cftypavif"), Err(CodecError::UnsupportedFormat(Some("avif"))));
+        assert_eq!(sniff(b"<svg>"), Err(CodecError::UnsupportedFormat(None)));
+        assert_eq!(sniff(b""), Err(CodecError::Empty));
+    }
+
+    #[test]
+    fn a_png_bomb_is_refused_from_its_header() {
+        // A PNG header claiming 100000x100000, and nothing after it.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend(100_000u32.to_be_bytes());
+        png.extend(100_000u32.to_be_bytes());
+        png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(matches!(probe(&png, &Limits::default()), Err(CodecError::TooManyPixels { width: 100_000, .. })));
+    }
+
+    #[test]
+    fn byte_and_side_limits_apply() {
+        let limits = Limits { max_bytes: 4, ..Limits::default() };
+        assert!(matches!(probe(b"GIF89a", &limits), Err(CodecError::TooManyBytes { actual: 6, limit: 4 })));
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend(60_000u16.to_le_bytes());
+        gif.extend(2u16.to_le_bytes());
+        gif.extend([0; 3]);
+        let small = Limits { max_side: 1000, ..Limits::default() };
+        assert!(matches!(probe(&gif, &small), Err(CodecError::TooLarge { width: 60_000, .. })));
+    }
+
+    #[test]
+    fn truncated_files_are_corrupt_not_panics() {
+        for bytes in [&[0xFF, 0xD8, 0xFF][..], b"\x89PNG\r\n\x1a\n", b"GIF89a\x01", b"RIFF\0\0\0\0WEBP"] {
+            assert!(matches!(probe(bytes, &Limits::default()), Err(CodecError::Corrupt { .. })), "{bytes:?}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Cropping and resampling (Lanczos3, alpha-aware) and padding.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+use crate::pixel::{Rect, RgbaImage};
+
+/// Crops `src` to `crop` and resamples the result to `to` (width, height).
+///
+/// Like libvips' extract-then-resize, pixels outside `crop` never bleed
+/// into the result: the region is copied out first (it is at most the
+/// decoded image, which shrink-on-load keeps small).
+pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
+    let (w, h) = (to.0.max(1), to.1.max(1));
+    let crop = crop.clamp_to(src.width(), src.height());
+    let src = if crop == (Rect { x: 0, y: 0, w: src.width(), h: src.height() }) || crop.is_empty() { src } else { extract(&src, crop) };
+    if (w, h) == (src.width(), src.height()) {
+        return src;
+    }
+    let Ok(view) = ImageRef::new(src.width(), src.height(), src.data(), PixelType::U8x4) else {
+        return RgbaImage::filled(w, h, [0, 0, 0, 0]);
+    };
+    let mut dst = Image::new(w, h, PixelType::U8x4);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    if Resizer::new().resize(&view, &mut dst, &options).is_err() {
+        return RgbaImage::filled(w, h, [0, 0, 0, 0]);
+    }
+    RgbaImage::from_vec(w, h, dst.into_vec()).unwrap_or_else(|_| RgbaImage::filled(w, h, [0, 0, 0, 0]))
+}
+
+/// Copies the pixels of `r` (inside `src`) into a new image.
+pub fn extract(src: &RgbaImage, r: Rect) -> RgbaImage {
+    let stride = src.width() as usize * 4;
+    let row = r.w as usize * 4;
+    let mut out = Vec::with_capacity(row * r.h as usize);
+    for y in r.y as usize..(r.y + r.h) as usize {
+        let s = y * stride + r.x as usize * 4;
+        out.extend_from_slice(&src.data()[s..s + row]);
+    }
+    RgbaImage::from_vec(r.w, r.h, out).unwrap_or_else(|_| RgbaImage::filled(r.w, r.h, [0, 0, 0, 0]))
+}
+
+/// Places `img` at `offset` on a `canvas` filled with `background`.
+pub fn pad(img: RgbaImage, canvas: (u32, u32), offset: (u32, u32), background: [u8; 4]) -> RgbaImage {
+    if canvas == (img.width(), img.height()) && offset == (0, 0) {
+        return img;
+    }
+    let mut out = RgbaImage::filled(canvas.0, canvas.1, background);
+    let r = Rect { x: offset.0, y: offset.1, w: img.width(), h: img.height() }.clamp_to(canvas.0, canvas.1);
+    let stride = canvas.0 as usize * 4;
+    let row = r.w as usize * 4;
+    for y in 0..r.h as usize {
+        let d = (r.y as usize + y) * stride + r.x as usize * 4;
+        let s = y * img.width() as usize * 4;
+        out.data_mut()[d..d + row].copy_from_slice(&img.data()[s..s + row]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resizes_uniform_images_to_the_same_colour() {
+        let src = RgbaImage::filled(40, 30, [10, 200, 30, 255]);
+        let out = resize(src, Rect { x: 0, y: 0, w: 40, h: 30 }, (13, 7));
+        assert_eq!((out.width(), out.height()), (13, 7));
+        assert!(out.data().chunks(4).all(|p| p == [10, 200, 30, 255]));
+    }
+
+    #[test]
+    fn crop_selects_the_region() {
+        let mut src = RgbaImage::filled(20, 10, [0, 0, 0, 255]);
+        for y in 0..10 {
+            for x in 10..20 {
+                let i = (y * 20 + x) * 4;
+                src.data_mut()[i..i + 4].copy_from_slice(&[255, 255, 255, 255]);
+            }
+        }
+        let right = resize(src, Rect { x: 10, y: 0, w: 10, h: 10 }, (5, 5));
+        assert!(right.data().chunks(4).all(|p| p == [255, 255, 255, 255]));
+    }
+
+    #[test]
+    fn pad_centres_on_the_background() {
+        let out = pad(RgbaImage::filled(2, 2, [1, 2, 3, 255]), (4, 6), (1, 2), [9, 9, 9, 255]);
+        assert_eq!((out.width(), out.height()), (4, 6));
+        assert_eq!(&out.data()[0..4], &[9, 9, 9, 255]);
+        let at = |x: usize, y: usize| &out.data()[(y * 4 + x) * 4..(y * 4 + x) * 4 + 4];
+        assert_eq!(at(1, 2), &[1, 2, 3, 255]);
+        assert_eq!(at(2, 3), &[1, 2, 3, 255]);
+        assert_eq!(at(3, 3), &[9, 9, 9, 255]);
+    }
+}
