@@ -21,6 +21,15 @@ pub enum ErrorCode {
     InvalidRequest,
     /// The request body is larger than the route allows.
     PayloadTooLarge,
+    /// The body's format is not one we read (by its bytes, not its name).
+    UnsupportedMediaType,
+    /// The image has more pixels or a longer side than allowed, or its
+    /// decoding would not fit the memory budget.
+    ImageTooLarge,
+    /// The image data is damaged or truncated.
+    CorruptImage,
+    /// A transformation option is unknown or has a bad value.
+    InvalidOption,
     /// The request carries no valid credentials or signature.
     Unauthorized,
     /// The caller is known but may not do this.
@@ -42,6 +51,10 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::InvalidRequest,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::ImageTooLarge,
+        ErrorCode::CorruptImage,
+        ErrorCode::InvalidOption,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,
@@ -57,6 +70,10 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::ImageTooLarge => "image_too_large",
+            ErrorCode::CorruptImage => "corrupt_image",
+            ErrorCode::InvalidOption => "invalid_option",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",

@@ -12,6 +12,7 @@ Modules:
 - [`error`]: the stable error codes every tier answers with.
 - [`jobs`]: messages on the jobs queue.
 - [`api`]: JSON types of the public API (health, errors).
+- [`assets`]: content-addressed asset ids, records and list cursors.
 - [`codec`]: format sniffing, limits, decoding (JPEG shrink-on-load), encoding.
 - [`detect`]: body-part detection pre/post-processing (letterbox, NMS).
 - [`timing`]: `Server-Timing` header values.
@@ -23,6 +24,7 @@ Modules:
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod assets;
 pub mod codec;
 pub mod detect;
 pub mod error;

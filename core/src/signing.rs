@@ -98,6 +98,13 @@ pub fn verify(secret: &[u8], header: Option<&str>, method: &str, path: &str, bod
     Ok(sig)
 }
 
+/// Whether two secrets are equal, in time that does not depend on where
+/// they differ (both are hashed first, so lengths leak nothing either).
+pub fn secrets_equal(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    Sha256::digest(a).ct_eq(&Sha256::digest(b)).into()
+}
+
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -130,6 +137,14 @@ mod tests {
         assert_eq!(v(KEY, "GET", "/v1/detect", b"body"), Err(SignatureError::Mismatch));
         assert_eq!(v(KEY, "POST", "/v1/segment", b"body"), Err(SignatureError::Mismatch));
         assert_eq!(v(KEY, "POST", "/v1/detect", b"bodY"), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn secrets_compare_by_value() {
+        assert!(secrets_equal(b"token", b"token"));
+        assert!(!secrets_equal(b"token", b"tokeN"));
+        assert!(!secrets_equal(b"token", b"token "));
+        assert!(!secrets_equal(b"", b"x"));
     }
 
     #[test]

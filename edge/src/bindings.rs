@@ -14,5 +14,7 @@ pub const JOBS: &str = "JOBS";
 pub const POOL_URL: &str = "POOL_URL";
 /// Secret: the key the Worker signs pool requests with.
 pub const POOL_SECRET: &str = "POOL_SECRET";
+/// Secret: creators' bearer tokens, `name:token,name:token` (until accounts).
+pub const API_TOKENS: &str = "API_TOKENS";
 /// Var: `"1"` turns on development-only routes and headers.
 pub const DEV: &str = "EDGEPIX_DEV";

@@ -6,7 +6,11 @@
 //! [`edgepix_core::error::ErrorCode`].
 
 use edgepix_core::api::ErrorBody;
+use edgepix_core::codec::CodecError;
 use edgepix_core::error::ErrorCode;
+use edgepix_core::transform::geometry::GeometryError;
+use edgepix_core::transform::options::OptionError;
+use edgepix_core::transform::pipeline::TransformError;
 use thiserror::Error;
 use worker::{Headers, Response};
 
@@ -30,6 +34,44 @@ pub enum ApiError {
         /// The request path.
         path: String,
     },
+    /// No asset with this id for the caller.
+    #[error("no asset {0}")]
+    AssetNotFound(String),
+    /// Missing or invalid credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Known caller, not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A malformed request (query, header, body shape).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// A body over the route's limit.
+    #[error("the body is over the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The image could not be read or written.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// A transformation option is unknown or bad.
+    #[error(transparent)]
+    InvalidOption(#[from] OptionError),
+    /// A transformation failed.
+    #[error(transparent)]
+    Transform(#[from] TransformError),
+    /// A binding (R2, D1, KV, Durable Object, queue) failed.
+    #[error("the {name} binding failed: {source}")]
+    Binding {
+        /// The binding's name.
+        name: &'static str,
+        /// What the runtime said.
+        source: worker::Error,
+    },
+    /// Stored data is not what we wrote (a bug or a manual edit).
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
     /// The runtime failed outside any binding.
     #[error("runtime error: {0}")]
     Runtime(#[from] worker::Error),
@@ -39,18 +81,36 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::AssetNotFound(_) => ErrorCode::NotFound,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
-            ApiError::Runtime(_) => ErrorCode::Internal,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => codec_code(c),
+            ApiError::InvalidOption(_) | ApiError::Transform(TransformError::UnsupportedOutput(_)) => ErrorCode::InvalidOption,
+            ApiError::Transform(TransformError::Geometry(GeometryError::TooLarge { .. })) => ErrorCode::ImageTooLarge,
+            ApiError::Transform(TransformError::Geometry(GeometryError::EmptySource { .. })) => ErrorCode::CorruptImage,
+            ApiError::Transform(TransformError::Geometry(_)) => ErrorCode::InvalidOption,
+            ApiError::Binding { .. } => ErrorCode::Unavailable,
+            ApiError::Transform(_) | ApiError::Corrupt(_) | ApiError::Runtime(_) => ErrorCode::Internal,
         }
     }
 
     /// The HTTP status for this error.
     pub fn status(&self) -> u16 {
-        match self {
-            ApiError::NotFound { .. } => 404,
-            ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Runtime(_) => 500,
+        match self.code() {
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::InvalidRequest | ErrorCode::InvalidOption => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable | ErrorCode::Overloaded => 503,
+            _ => 500,
         }
     }
 
@@ -63,7 +123,22 @@ impl ApiError {
             }
             _ => self.to_string(),
         };
-        json_error(self.status(), self.code(), &message)
+        let mut resp = json_error(self.status(), self.code(), &message);
+        if let ApiError::Unauthorized(_) = self {
+            let _ = resp.headers_mut().set("www-authenticate", "Bearer");
+        }
+        resp
+    }
+}
+
+fn codec_code(e: &CodecError) -> ErrorCode {
+    match e {
+        CodecError::Empty => ErrorCode::InvalidRequest,
+        CodecError::TooManyBytes { .. } => ErrorCode::PayloadTooLarge,
+        CodecError::UnsupportedFormat(_) => ErrorCode::UnsupportedMediaType,
+        CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } => ErrorCode::ImageTooLarge,
+        CodecError::Corrupt { .. } => ErrorCode::CorruptImage,
+        _ => ErrorCode::Internal,
     }
 }
 

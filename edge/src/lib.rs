@@ -7,7 +7,9 @@
 //! `queue.rs` consumes the jobs queue.
 #![deny(missing_docs)]
 
+mod auth;
 mod bindings;
+mod db;
 mod error;
 mod handlers;
 mod memory;
@@ -15,6 +17,7 @@ mod pool;
 mod queue;
 mod rate_limiter;
 mod router;
+mod store;
 
 use worker::{Context, Env, Request, Response, Result, event};
 

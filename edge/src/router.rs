@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{dev, docs, health, pages};
+use crate::handlers::{assets, dev, docs, health, images, pages};
 use crate::memory;
 
 /// Routes the request and decorates the response.
@@ -43,7 +43,14 @@ fn routes() -> Router<'static, ()> {
         .get("/", |req, ctx| sync(pages::landing(req, ctx)))
         .get_async("/healthz", |req, ctx| api(health::get(req, ctx)))
         .get("/api/v1/openapi.json", |req, ctx| sync(docs::openapi(req, ctx)))
+        .post_async("/api/v1/assets", |req, ctx| api(assets::create(req, ctx)))
+        .get_async("/api/v1/assets", |req, ctx| api(assets::list(req, ctx)))
+        .get_async("/api/v1/assets/:id", |req, ctx| api(assets::get(req, ctx)))
+        .delete_async("/api/v1/assets/:id", |req, ctx| api(assets::delete(req, ctx)))
+        .post_async("/api/v1/transform", |req, ctx| api(images::transform(req, ctx)))
+        .get_async("/img/:options/:id", |req, ctx| api(images::get(req, ctx)))
         .get("/__dev/memory", |req, ctx| sync(dev::memory(req, ctx)))
+        .get_async("/__dev/objects", |req, ctx| api(dev::objects(req, ctx)))
         .or_else_any_method("/*path", not_found)
 }
 

@@ -31,9 +31,10 @@ pub fn run(args: &[String]) -> Result {
     }
     let state = project::state_dir();
     std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
-    let pool_secret = dev_secret(&state)?;
+    let pool_secret = dev_secret(&state, "pool-secret")?;
+    let api_token = dev_secret(&state, "api-token")?;
     system::handle_signals()?;
-    let mut sys = system::start(&Options { port, pool_port, spin_port, state: state.join("wrangler"), pool_secret, logs: None })?;
+    let mut sys = system::start(&Options { port, pool_port, spin_port, state: state.join("wrangler"), pool_secret, api_tokens: format!("dev:{api_token}"), logs: None })?;
     println!();
     println!("edgepix is running:");
     println!("  worker  {}/", sys.worker_url);
@@ -42,6 +43,7 @@ pub fn run(args: &[String]) -> Result {
         println!("  spin    {spin}/healthz");
     }
     println!("  state   {}", state.display());
+    println!("  token   Authorization: Bearer {api_token}   (creator \"dev\", for /api/v1/assets)");
     println!("Ctrl-C stops everything.");
     let outcome = loop {
         if system::stop_requested() {
@@ -57,10 +59,9 @@ pub fn run(args: &[String]) -> Result {
     outcome
 }
 
-/// The pool secret for local development, made once and kept in the state
-/// folder.
-fn dev_secret(state: &std::path::Path) -> Result<String> {
-    let path = state.join("pool-secret");
+/// A secret for local development, made once and kept in the state folder.
+fn dev_secret(state: &std::path::Path, name: &str) -> Result<String> {
+    let path = state.join(name);
     if let Ok(s) = std::fs::read_to_string(&path) {
         if s.trim().len() >= 32 {
             return Ok(s.trim().to_owned());

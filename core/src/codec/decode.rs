@@ -87,6 +87,23 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
     }
 }
 
+/// Decodes just enough to prove the whole file is readable, in bounded
+/// memory: JPEGs at 1/8 scale, PNGs row by row, GIF and WebP their first
+/// frame (within the decode budget). Truncated or damaged files fail here.
+pub fn validate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), CodecError> {
+    match probe.format {
+        SourceFormat::Png => {
+            let corrupt = |reason: String| CodecError::Corrupt { format: "png", reason };
+            let mut d = png::Decoder::new(Cursor::new(bytes));
+            d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+            let mut reader = d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            while reader.next_row().map_err(|e| corrupt(e.to_string()))?.is_some() {}
+            reader.finish().map_err(|e| corrupt(e.to_string()))
+        }
+        _ => decode(bytes, probe, Some((1, 1)), limits).map(drop),
+    }
+}
+
 fn expand(src: &[u8], n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
     let mut out = Vec::with_capacity(src.len() / n * 4);
     for p in src.chunks_exact(n) {

@@ -11,7 +11,7 @@ mod decode;
 mod encode;
 mod probe;
 
-pub use decode::decode;
+pub use decode::{decode, validate};
 pub use encode::{Encoded, OutputFormat, encode};
 pub use probe::{Limits, Probe, SourceFormat, probe};
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 use worker::{Request, Response, RouteContext};
 
 use crate::error::{ApiError, ApiResult};
-use crate::memory;
+use crate::{bindings, memory};
 
 #[derive(Serialize)]
 struct MemoryReport {
@@ -18,4 +18,21 @@ pub fn memory(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         return Err(ApiError::NotFound { method: req.method().to_string(), path: req.path() });
     }
     Ok(Response::from_json(&MemoryReport { wasm_memory_peak_bytes: memory::peak_bytes(), budget_bytes: memory::BUDGET_BYTES })?)
+}
+
+#[derive(Serialize)]
+struct ObjectList {
+    keys: Vec<String>,
+}
+
+/// `GET /__dev/objects?prefix=P`: up to 1000 R2 keys under a prefix, so
+/// tests can see that nothing was left behind.
+pub async fn objects(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    if !crate::router::is_dev(&ctx.env) {
+        return Err(ApiError::NotFound { method: req.method().to_string(), path: req.path() });
+    }
+    let prefix = req.url()?.query_pairs().find(|(k, _)| k == "prefix").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let bucket = ctx.env.bucket(bindings::MEDIA).map_err(|e| ApiError::Binding { name: bindings::MEDIA, source: e })?;
+    let page = bucket.list().prefix(prefix).limit(1000).execute().await.map_err(|e| ApiError::Binding { name: bindings::MEDIA, source: e })?;
+    Ok(Response::from_json(&ObjectList { keys: page.objects().iter().map(|o| o.key()).collect() })?)
 }

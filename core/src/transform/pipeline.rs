@@ -1,0 +1,170 @@
+//! The transformation pipeline: bytes and options in, encoded image out.
+//!
+//! Steps, each on the smallest buffer that will do:
+//! 1. probe the header and check limits (no pixel decoded yet);
+//! 2. compose EXIF orientation, `flip` and `rotate` into one
+//!    [`Orientation`]; plan the geometry in the upright frame;
+//! 3. decode, shrinking JPEGs during the DCT to the smallest scale that
+//!    still covers the crop at its output size;
+//! 4. apply source regions (blur/pixelate), crop and resample (Lanczos3)
+//!    in the stored frame, then move pixels into the upright frame once,
+//!    on the small result;
+//! 5. pad, effects (pixelate, blur, sharpen, colour), encode.
+//!
+//! At most the decoded buffer and one output-sized buffer are alive at once.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use super::effects;
+use super::geometry::{self, GeometryError};
+use super::options::{Format, Options, RegionEffect, negotiate};
+use super::orient::Orientation;
+use super::resample;
+use crate::codec::{self, CodecError, Limits, OutputFormat, Probe};
+use crate::pixel::{Rect, RgbaImage};
+
+/// Why a transformation failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransformError {
+    /// Reading or writing the image failed.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// The requested geometry is impossible or too large.
+    #[error(transparent)]
+    Geometry(#[from] GeometryError),
+    /// The output format is not one this engine writes.
+    #[error("format={0} is not supported by this engine (jpeg, png, webp, json, auto)")]
+    UnsupportedOutput(&'static str),
+}
+
+/// What `format=json` answers, as Cloudflare's does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImageInfo {
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// The source.
+    pub original: OriginalInfo,
+}
+
+/// The source as `format=json` describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OriginalInfo {
+    /// Bytes of the source file.
+    pub file_size: usize,
+    /// Upright width.
+    pub width: u32,
+    /// Upright height.
+    pub height: u32,
+    /// Source media type.
+    pub format: &'static str,
+}
+
+/// A transformation's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// An encoded image.
+    Image(codec::Encoded),
+    /// `format=json`.
+    Json(ImageInfo),
+}
+
+/// The output formats this engine writes for `format=auto`.
+pub const AUTO_FORMATS: [Format; 1] = [Format::Webp];
+
+/// The output format `opts` asks for, given the request's `Accept` header
+/// and whether the source may have alpha. `None` for `format=json`.
+pub fn output_format(opts: &Options, accept: Option<&str>, has_alpha: bool) -> Result<Option<OutputFormat>, TransformError> {
+    let requested = opts.format.unwrap_or(Format::Auto);
+    let format = if requested == Format::Auto { negotiate(accept, &AUTO_FORMATS, has_alpha) } else { requested };
+    match format {
+        Format::Json => Ok(None),
+        Format::Jpeg | Format::BaselineJpeg => Ok(Some(OutputFormat::Jpeg)),
+        Format::Png => Ok(Some(OutputFormat::Png)),
+        Format::Webp => Ok(Some(OutputFormat::Webp)),
+        Format::Avif => Err(TransformError::UnsupportedOutput("avif")),
+        Format::Auto => Ok(Some(if has_alpha { OutputFormat::Png } else { OutputFormat::Jpeg })),
+    }
+}
+
+/// Runs `opts` on `source`, writing `format` (`None`: `format=json`; the
+/// caller resolves it with [`output_format`], since it is part of the
+/// cache key).
+pub fn run(source: &[u8], opts: &Options, format: Option<OutputFormat>, limits: &Limits) -> Result<Output, TransformError> {
+    let probe = codec::probe(source, limits)?;
+    let exif = Orientation::from_exif(probe.orientation);
+    let (uw, uh) = exif.output_size(probe.width, probe.height);
+    let plan = geometry::plan_oriented(probe.width, probe.height, exif, opts)?;
+    let Some(format) = format else {
+        return Ok(Output::Json(ImageInfo {
+            width: plan.canvas.0,
+            height: plan.canvas.1,
+            original: OriginalInfo { file_size: source.len(), width: uw, height: uh, format: probe.format.mime() },
+        }));
+    };
+    let img = render(source, &probe, exif, opts, &plan, limits)?;
+    let background = opts.background.map_or([255, 255, 255], |c| [c.r, c.g, c.b]);
+    Ok(Output::Image(codec::encode(&img, format, opts.quality.value(), background)?))
+}
+
+fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan: &geometry::Geometry, limits: &Limits) -> Result<RgbaImage, TransformError> {
+    let (sw, sh) = (probe.width, probe.height);
+    // The plan's crop and output size are in stored pixels and axes.
+    let crop = plan.crop.unwrap_or(Rect { x: 0, y: 0, w: sw, h: sh }).clamp_to(sw, sh);
+    let (rw, rh) = plan.resize_to;
+    let need = (scale_up(sw, rw, crop.w), scale_up(sh, rh, crop.h));
+    let mut img = codec::decode(source, probe, Some(need), limits)?;
+    let (kx, ky) = (f64::from(img.width()) / f64::from(sw), f64::from(img.height()) / f64::from(sh));
+
+    // Regions are in upright source pixels: map them to the decoded frame.
+    for region in &opts.regions {
+        let r = region.rect().clamp_to(exif.output_size(sw, sh).0, exif.output_size(sw, sh).1);
+        if r.is_empty() {
+            continue;
+        }
+        let stored = scale_rect(exif.rect_to_source(r, sw, sh), kx, ky);
+        match region.effect() {
+            RegionEffect::Blur(radius) => effects::blur(&mut img, stored, radius.get() as f32 * kx as f32 / 2.0),
+            RegionEffect::Pixelate(cell) => {
+                let cell = ((f64::from(cell.get()) * kx).round() as u32).max(1);
+                let _ = img.view_mut().pixelate(stored, cell);
+            }
+        }
+    }
+
+    let img = resample::resize(img, scale_rect(crop, kx, ky), (rw, rh));
+    let img = plan.orientation.apply(img);
+    let background = opts.background.map_or([0, 0, 0, 0], |c| c.to_array());
+    let mut img = resample::pad(img, plan.canvas, plan.offset, background);
+
+    let whole = Rect { x: 0, y: 0, w: img.width(), h: img.height() };
+    if let Some(cell) = opts.pixelate {
+        let _ = img.view_mut().pixelate(whole, cell.get());
+    }
+    if let Some(radius) = opts.blur {
+        // Cloudflare's blur takes a radius; a gaussian's reach is about 2 sigma.
+        effects::blur(&mut img, whole, radius.get() as f32 / 2.0);
+    }
+    // Cloudflare's sharpen runs 0-10; as an unsharp-mask amount, 10 is 5x.
+    effects::sharpen(&mut img, opts.sharpen.get() as f32 / 2.0, 1.0);
+    effects::adjust(&mut img, opts.brightness.get() as f32, opts.contrast.get() as f32, opts.gamma.get() as f32, opts.saturation.get() as f32);
+    Ok(img)
+}
+
+/// The full-image size along one axis that makes `crop` pixels of it at
+/// least `out` pixels: `ceil(full * out / crop)`, at most `full`.
+fn scale_up(full: u32, out: u32, crop: u32) -> u32 {
+    let v = (u64::from(full) * u64::from(out)).div_ceil(u64::from(crop.max(1)));
+    u32::try_from(v).unwrap_or(u32::MAX).min(full).max(1)
+}
+
+fn scale_rect(r: Rect, kx: f64, ky: f64) -> Rect {
+    let x0 = (f64::from(r.x) * kx).floor() as u32;
+    let y0 = (f64::from(r.y) * ky).floor() as u32;
+    let x1 = (f64::from(r.x + r.w) * kx).ceil() as u32;
+    let y1 = (f64::from(r.y + r.h) * ky).ceil() as u32;
+    Rect { x: x0, y: y0, w: (x1 - x0).max(1), h: (y1 - y0).max(1) }
+}

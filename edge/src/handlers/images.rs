@@ -1,0 +1,131 @@
+//! `GET /img/{options}/{id}`: Cloudflare-compatible transformations of
+//! stored originals, and `POST /api/v1/transform` of posted images.
+//!
+//! Lookups go Cache API, then the R2 derivative cache
+//! (`derived/{id}/{canonical}.{format}`), then the engine; the response
+//! says which (`x-edgepix-cache: HIT-EDGE | HIT-R2 | MISS`, and in
+//! `Server-Timing`).
+
+use edgepix_core::assets::AssetId;
+use edgepix_core::codec::{self, Limits, OutputFormat};
+use edgepix_core::signing::hex;
+use edgepix_core::timing::ServerTiming;
+use edgepix_core::transform::options::{self, Format, Options};
+use edgepix_core::transform::pipeline::{self, Output};
+use sha2::{Digest, Sha256};
+use worker::{Cache, Date, Headers, HttpMetadata, Request, Response, RouteContext};
+
+use crate::error::{ApiError, ApiResult};
+use crate::{auth, bindings, db};
+
+fn r2(e: worker::Error) -> ApiError {
+    ApiError::Binding { name: bindings::MEDIA, source: e }
+}
+
+/// Serves a derivative of a stored original.
+pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let started = Date::now().as_millis();
+    let opts = options::parse(ctx.param("options").map(String::as_str).unwrap_or_default())?;
+    let id = AssetId::parse(ctx.param("id").map(String::as_str).unwrap_or_default()).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    let accept = req.headers().get("accept").ok().flatten();
+    let format = pipeline::output_format(&opts, accept.as_deref(), record.format != "jpeg")?;
+    let variant = format.map_or("json", OutputFormat::as_str);
+    let canonical = opts.canonical();
+    let etag = etag(&id, &canonical, variant);
+    let vary = matches!(opts.format, None | Some(Format::Auto));
+    if req.headers().get("if-none-match").ok().flatten().is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
+        let resp = Response::empty()?.with_status(304);
+        return finish(resp, &etag, None, vary, "HIT-ETAG", started);
+    }
+
+    let cache_url = format!("https://edgepix.cache/img/{canonical}/{variant}/{id}");
+    let cache = Cache::default();
+    if let Some(hit) = cache.get(cache_url.as_str(), true).await? {
+        let mut hit = hit;
+        hit.headers_mut().set("x-edgepix-cache", "HIT-EDGE")?;
+        let mut timing = ServerTiming::new();
+        timing.add("cache", (Date::now().as_millis() - started) as f64, Some("hit-edge"));
+        hit.headers_mut().append("server-timing", &timing.header_value())?;
+        return Ok(hit);
+    }
+
+    let bucket = ctx.env.bucket(bindings::MEDIA).map_err(r2)?;
+    let derived_key = format!("{}{canonical}.{variant}", id.derived_prefix());
+    let (bytes, content_type, source) = match bucket.get(derived_key.clone()).execute().await.map_err(r2)? {
+        Some(obj) => {
+            let ct = obj.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".to_owned());
+            let body = obj.body().ok_or_else(|| ApiError::Corrupt(format!("{derived_key} has no body")))?;
+            (body.bytes().await.map_err(r2)?, ct, "HIT-R2")
+        }
+        None => {
+            let original = bucket.get(id.original_key()).execute().await.map_err(r2)?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))?;
+            let body = original.body().ok_or_else(|| ApiError::Corrupt(format!("the original of {id} has no body")))?;
+            let source = body.bytes().await.map_err(r2)?;
+            let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &Limits::default())?)?;
+            drop(source);
+            let meta = HttpMetadata { content_type: Some(ct.clone()), ..HttpMetadata::default() };
+            bucket.put(derived_key, bytes.clone()).http_metadata(meta).execute().await.map_err(r2)?;
+            (bytes, ct, "MISS")
+        }
+    };
+    let headers = Headers::new();
+    headers.set("content-type", &content_type)?;
+    let resp = Response::builder().with_headers(headers).fixed(bytes);
+    let mut resp = finish(resp, &etag, Some(&content_type), vary, source, started)?;
+    let mut for_cache = resp.cloned()?;
+    for_cache.headers_mut().delete("server-timing")?;
+    cache.put(cache_url.as_str(), for_cache).await?;
+    resp.headers_mut().set("x-edgepix-cache", source)?;
+    Ok(resp)
+}
+
+/// `POST /api/v1/transform?options=...`: transforms the posted image
+/// without storing it (same engine, same limits).
+pub async fn transform(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    auth::require(&req, &ctx.env)?;
+    let url = req.url()?;
+    let raw = url.query_pairs().find(|(k, _)| k == "options").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let opts: Options = options::parse(if raw.is_empty() { options::ORIGINAL } else { &raw })?;
+    let limits = Limits::default();
+    if req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > limits.max_bytes) {
+        return Err(ApiError::PayloadTooLarge { limit: limits.max_bytes });
+    }
+    let source = req.bytes().await?;
+    let probe = codec::probe(&source, &limits)?;
+    let accept = req.headers().get("accept").ok().flatten();
+    let format = pipeline::output_format(&opts, accept.as_deref(), probe.has_alpha)?;
+    let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &limits)?)?;
+    let headers = Headers::new();
+    headers.set("content-type", &ct)?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::builder().with_headers(headers).fixed(bytes))
+}
+
+fn encode_output(out: Output) -> ApiResult<(Vec<u8>, String)> {
+    Ok(match out {
+        Output::Image(img) => (img.bytes, img.format.mime().to_owned()),
+        Output::Json(info) => (serde_json::to_vec(&info).map_err(|e| ApiError::Corrupt(e.to_string()))?, "application/json".to_owned()),
+    })
+}
+
+/// A strong ETag from what determines the bytes: asset, options, format,
+/// engine version.
+fn etag(id: &AssetId, canonical: &str, variant: &str) -> String {
+    let digest = Sha256::digest(format!("{id}\n{canonical}\n{variant}\n{}", edgepix_core::ENGINE_VERSION).as_bytes());
+    format!("\"{}\"", &hex(&digest)[..32])
+}
+
+fn finish(mut resp: Response, etag: &str, _content_type: Option<&str>, vary: bool, source: &str, started: u64) -> ApiResult<Response> {
+    let h = resp.headers_mut();
+    h.set("etag", etag)?;
+    h.set("cache-control", "public, max-age=31536000, immutable")?;
+    if vary {
+        h.set("vary", "Accept")?;
+    }
+    let mut timing = ServerTiming::new();
+    timing.add("image", (Date::now().as_millis() - started) as f64, Some(&source.to_ascii_lowercase()));
+    h.append("server-timing", &timing.header_value())?;
+    Ok(resp)
+}

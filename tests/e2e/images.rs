@@ -1,0 +1,157 @@
+//! `/img/{options}/{id}` and `/api/v1/transform` against the running Worker.
+
+use edgepix_core::codec::{self, Limits, OutputFormat};
+use edgepix_core::pixel::{Rect, RgbaImage};
+use edgepix_core::transform::resample;
+use edgepix_e2e::{client, photo, token_a, upload, worker};
+use serde_json::Value;
+
+async fn uploaded(name: &str) -> String {
+    let (status, body) = upload(&token_a(), photo(name), "image/*").await;
+    assert!(status == 201 || status == 200, "{name}: {status} {body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+async fn img(options: &str, id: &str, accept: Option<&str>) -> reqwest::Response {
+    let mut req = client().get(format!("{}/img/{options}/{id}", worker()));
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    req.send().await.unwrap()
+}
+
+/// Status, content type, and decoded size of an image response.
+async fn fetch_dims(options: &str, id: &str) -> (u16, String, (u32, u32)) {
+    let resp = img(options, id, None).await;
+    let status = resp.status().as_u16();
+    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(status, 200, "{options}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)]));
+    let p = codec::probe(&bytes, &Limits::default()).unwrap();
+    (status, ct, (p.width, p.height))
+}
+
+#[tokio::test]
+async fn fit_modes_give_cloudflares_dimensions() {
+    let id = uploaded("rocket.jpg").await; // 427x640
+    let cases: &[(&str, (u32, u32))] = &[
+        ("width=8000", (427, 640)),                          // scale-down never enlarges
+        ("width=8000,fit=contain", (8000, 11991)),            // contain may enlarge
+        ("w=100", (100, 150)),
+        ("height=320", (214, 320)),
+        ("width=200,height=200,fit=contain", (134, 200)),
+        ("width=200,height=200,fit=cover", (200, 200)),
+        ("width=200,height=200,fit=pad,background=red", (200, 200)),
+        ("width=100,height=300,fit=squeeze", (100, 300)),
+        ("width=1000,height=1000,fit=crop", (427, 427)),      // crop never enlarges
+        ("width=200,height=100,fit=crop,gravity=top", (200, 100)),
+        ("width=100,dpr=2", (200, 300)),
+        ("rotate=90,width=64", (64, 43)),
+    ];
+    for (options, want) in cases {
+        let (_, ct, dims) = fetch_dims(&format!("{options},format=jpeg"), &id).await;
+        assert_eq!(ct, "image/jpeg");
+        // Cloudflare rounds to whole pixels; allow one pixel of rounding.
+        assert!(dims.0.abs_diff(want.0) <= 1 && dims.1.abs_diff(want.1) <= 1, "{options}: got {dims:?}, want {want:?}");
+    }
+}
+
+#[tokio::test]
+async fn formats_negotiate_and_json_describes() {
+    let id = uploaded("grace_hopper.jpg").await; // 512x600 JPEG
+    let (_, ct, _) = fetch_dims("width=64", &id).await;
+    assert_eq!(ct, "image/jpeg", "auto without webp in Accept keeps JPEG");
+    let resp = img("width=64", &id, Some("image/avif,image/webp,*/*")).await;
+    assert_eq!(resp.headers()["content-type"], "image/webp");
+    assert_eq!(resp.headers()["vary"], "Accept");
+    let resp = img("width=64,format=png", &id, Some("image/webp")).await;
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert!(resp.headers().get("vary").is_none(), "an explicit format does not vary");
+    let info: Value = img("width=100,format=json", &id, None).await.json().await.unwrap();
+    assert_eq!(info["width"], 100);
+    assert_eq!(info["original"]["width"], 512);
+    assert_eq!(info["original"]["height"], 600);
+    assert_eq!(info["original"]["format"], "image/jpeg");
+}
+
+#[tokio::test]
+async fn derivatives_are_cached_with_strong_etags() {
+    let id = uploaded("coffee.png").await;
+    let options = "width=150,blur=5,format=webp";
+    let first = img(options, &id, None).await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 20, "strong etag {etag}");
+    assert_eq!(first.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let first_bytes = first.bytes().await.unwrap();
+    let second = img(options, &id, None).await;
+    assert!(second.headers()["x-edgepix-cache"].to_str().unwrap().starts_with("HIT"), "{:?}", second.headers());
+    assert_eq!(second.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(second.bytes().await.unwrap(), first_bytes);
+    // The same options spelled differently share the entry.
+    let alias = img("blur=5,w=150,f=webp", &id, None).await;
+    assert_eq!(alias.headers()["etag"].to_str().unwrap(), etag);
+    let not_modified = client().get(format!("{}/img/{options}/{id}", worker())).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(not_modified.status(), 304);
+}
+
+#[tokio::test]
+async fn bad_options_and_ids_get_clear_errors() {
+    let id = uploaded("chelsea.png").await;
+    for (options, names) in [("width=abc", "width"), ("fit=stretch", "fit"), ("colour=red", "colour"), ("quality=101", "quality"), ("width=10,width=20", "width")] {
+        let resp = img(options, &id, None).await;
+        assert_eq!(resp.status(), 400, "{options}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_option", "{options}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(names), "{options}: {body}");
+    }
+    let many = vec!["w=1"; 10_000].join(",");
+    let started = std::time::Instant::now();
+    let resp = img(&many, &id, None).await;
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let resp = img("width=10", &"0".repeat(64), None).await;
+    assert_eq!(resp.status(), 404);
+    let resp = img("width=10", "not-an-id", None).await;
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn transform_endpoint_stores_nothing() {
+    let bytes = photo("chelsea.png");
+    let resp = client()
+        .post(format!("{}/api/v1/transform?options=width=100,format=jpeg", worker()))
+        .bearer_auth(token_a())
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    let out = resp.bytes().await.unwrap();
+    let p = codec::probe(&out, &Limits::default()).unwrap();
+    assert_eq!((p.width, p.height), (100, 67));
+    let unauthenticated = client().post(format!("{}/api/v1/transform?options=width=100", worker())).body(photo("chelsea.png")).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+}
+
+#[tokio::test]
+async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
+    // A real photo upscaled to 8000x6000 and encoded as JPEG here.
+    let src = photo("chelsea.png");
+    let probe = codec::probe(&src, &Limits::default()).unwrap();
+    let small = codec::decode(&src, &probe, None, &Limits::default()).unwrap();
+    let whole = Rect { x: 0, y: 0, w: small.width(), h: small.height() };
+    let big: RgbaImage = resample::resize(small, whole, (8000, 6000));
+    let jpeg = codec::encode(&big, OutputFormat::Jpeg, 85, [255, 255, 255]).unwrap().bytes;
+    drop(big);
+    assert!(jpeg.len() < 25_000_000, "{} bytes", jpeg.len());
+    let (status, body) = upload(&token_a(), jpeg, "image/jpeg").await;
+    assert!(status == 201 || status == 200, "{status} {body}");
+    let id = body["id"].as_str().unwrap();
+    let (_, _, dims) = fetch_dims("width=1024,format=jpeg", id).await;
+    assert_eq!(dims, (1024, 768));
+    let m: Value = client().get(format!("{}/__dev/memory", worker())).send().await.unwrap().json().await.unwrap();
+    let peak = m["wasm_memory_peak_bytes"].as_u64().unwrap();
+    assert!(peak <= 112 * 1024 * 1024, "wasm memory peak {peak} over 112 MiB");
+}
