@@ -64,7 +64,7 @@ async fn multipart_uploads_work_too() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["id"], sha256_hex(&bytes).as_str());
     assert_eq!(body["format"], "jpeg", "sniffed, not taken from the file name");
-    assert_eq!((body["width"].as_u64(), body["height"].as_u64()), (Some(427), Some(640)));
+    assert_eq!((body["width"].as_u64(), body["height"].as_u64()), (Some(640), Some(427)));
 }
 
 #[tokio::test]

@@ -33,20 +33,20 @@ async fn fetch_dims(options: &str, id: &str) -> (u16, String, (u32, u32)) {
 
 #[tokio::test]
 async fn fit_modes_give_cloudflares_dimensions() {
-    let id = uploaded("rocket.jpg").await; // 427x640
+    let id = uploaded("rocket.jpg").await; // 640x427
     let cases: &[(&str, (u32, u32))] = &[
-        ("width=8000", (427, 640)),                          // scale-down never enlarges
-        ("width=8000,fit=contain", (8000, 11991)),            // contain may enlarge
-        ("w=100", (100, 150)),
-        ("height=320", (214, 320)),
-        ("width=200,height=200,fit=contain", (134, 200)),
+        ("width=8000", (640, 427)),                           // scale-down never enlarges
+        ("width=2000,fit=contain", (2000, 1334)),             // contain may enlarge
+        ("w=100", (100, 67)),
+        ("height=320", (480, 320)),
+        ("width=200,height=200,fit=contain", (200, 133)),
         ("width=200,height=200,fit=cover", (200, 200)),
         ("width=200,height=200,fit=pad,background=red", (200, 200)),
         ("width=100,height=300,fit=squeeze", (100, 300)),
-        ("width=1000,height=1000,fit=crop", (427, 427)),      // crop never enlarges
+        ("width=1000,height=1000,fit=crop", (640, 427)),      // crop never enlarges
         ("width=200,height=100,fit=crop,gravity=top", (200, 100)),
-        ("width=100,dpr=2", (200, 300)),
-        ("rotate=90,width=64", (64, 43)),
+        ("width=100,dpr=2", (200, 133)),
+        ("rotate=90,width=64", (64, 96)),
     ];
     for (options, want) in cases {
         let (_, ct, dims) = fetch_dims(&format!("{options},format=jpeg"), &id).await;
@@ -105,6 +105,10 @@ async fn bad_options_and_ids_get_clear_errors() {
         assert_eq!(body["error"]["code"], "invalid_option", "{options}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().contains(names), "{options}: {body}");
     }
+    // An output over the memory budget is refused before any decoding.
+    let resp = img("width=8000,fit=contain", &id, None).await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "image_too_large");
     let many = vec!["w=1"; 10_000].join(",");
     let started = std::time::Instant::now();
     let resp = img(&many, &id, None).await;

@@ -88,7 +88,7 @@ pub fn run(args: &[String]) -> Result {
     let excluded = ["edgepix-edge", "edgepix-client", "edgepix-spin", "edgepix-e2e"];
     let mut unit = cmd::cargo();
     // Release, like the pool's build: tract and friends compile once.
-    unit.args(["test", "--release", "--workspace"]);
+    unit.args(["test", "--release", "--no-fail-fast", "--workspace"]);
     for e in excluded {
         unit.args(["--exclude", e]);
     }
@@ -128,7 +128,7 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_TOKEN_A", token_a.clone()),
                 ("EDGEPIX_TOKEN_B", token_b.clone()),
             ];
-            t.command("end-to-end tests", cmd::cargo().args(["test", "--release", "-p", "edgepix-e2e"]).envs(envs.clone()));
+            t.command("end-to-end tests", cmd::cargo().args(["test", "--release", "--no-fail-fast", "-p", "edgepix-e2e"]).envs(envs.clone()));
             t.command("page tests (playwright-core, Chromium)", cmd::new("node").args(["--test", "--test-reporter=tap", "tests/pages/"]).envs(envs));
             if let Err(e) = sys.check_alive() {
                 t.fail("system stayed up during the tests", &e);

@@ -51,13 +51,24 @@ pub struct Limits {
     /// Largest decoded RGBA buffer, in bytes (JPEGs are shrunk during
     /// decoding to stay under it when the output allows).
     pub decode_budget: u64,
+    /// Largest output RGBA buffer, in bytes.
+    pub output_budget: u64,
 }
 
 impl Default for Limits {
-    /// 25 MB, 100 MP, 65 535 px a side (JPEG's own limit), and a 64 MiB
-    /// decode buffer: what fits a 128 MiB isolate beside the output.
+    /// 25 MB, 100 MP, 65 535 px a side (JPEG's own limit); a 48 MiB decode
+    /// buffer (12.5 MP) and a 32 MiB output (8.3 MP, a 3840x2160 frame).
+    /// Worst case in a 128 MiB isolate: the decoded image and a crop of it
+    /// (96 MiB) are never alive with the output, which lives beside its
+    /// encoding (about 60 MiB).
     fn default() -> Limits {
-        Limits { max_bytes: 25_000_000, max_pixels: 100_000_000, max_side: 65_535, decode_budget: 64 * 1024 * 1024 }
+        Limits {
+            max_bytes: 25_000_000,
+            max_pixels: 100_000_000,
+            max_side: 65_535,
+            decode_budget: 48 * 1024 * 1024,
+            output_budget: 32 * 1024 * 1024,
+        }
     }
 }
 

@@ -105,6 +105,12 @@ pub fn run(source: &[u8], opts: &Options, format: Option<OutputFormat>, limits: 
             original: OriginalInfo { file_size: source.len(), width: uw, height: uh, format: probe.format.mime() },
         }));
     };
+    for (w, h) in [plan.canvas, plan.resize_to] {
+        let needed = u64::from(w) * u64::from(h) * 4;
+        if needed > limits.output_budget {
+            return Err(CodecError::OverBudget { needed, budget: limits.output_budget }.into());
+        }
+    }
     let img = render(source, &probe, exif, opts, &plan, limits)?;
     let background = opts.background.map_or([255, 255, 255], |c| [c.r, c.g, c.b]);
     Ok(Output::Image(codec::encode(&img, format, opts.quality.value(), background)?))

@@ -13,7 +13,13 @@ use crate::pixel::{Rect, RgbaImage};
 pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     let (w, h) = (to.0.max(1), to.1.max(1));
     let crop = crop.clamp_to(src.width(), src.height());
-    let src = if crop == (Rect { x: 0, y: 0, w: src.width(), h: src.height() }) || crop.is_empty() { src } else { extract(&src, crop) };
+    let src = if crop == (Rect { x: 0, y: 0, w: src.width(), h: src.height() }) || crop.is_empty() {
+        src
+    } else {
+        let cropped = extract(&src, crop);
+        drop(src);
+        cropped
+    };
     if (w, h) == (src.width(), src.height()) {
         return src;
     }

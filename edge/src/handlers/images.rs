@@ -42,13 +42,18 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 
     let cache_url = format!("https://edgepix.cache/img/{canonical}/{variant}/{id}");
     let cache = Cache::default();
-    if let Some(hit) = cache.get(cache_url.as_str(), true).await? {
-        let mut hit = hit;
-        hit.headers_mut().set("x-edgepix-cache", "HIT-EDGE")?;
+    if let Some(mut hit) = cache.get(cache_url.as_str(), true).await? {
+        // A cached response's headers are immutable: copy them.
+        let headers = Headers::new();
+        for (k, v) in hit.headers().entries() {
+            headers.set(&k, &v)?;
+        }
+        headers.set("x-edgepix-cache", "HIT-EDGE")?;
         let mut timing = ServerTiming::new();
-        timing.add("cache", (Date::now().as_millis() - started) as f64, Some("hit-edge"));
-        hit.headers_mut().append("server-timing", &timing.header_value())?;
-        return Ok(hit);
+        timing.add("image", (Date::now().as_millis() - started) as f64, Some("hit-edge"));
+        headers.append("server-timing", &timing.header_value())?;
+        let body = hit.bytes().await?;
+        return Ok(Response::builder().with_headers(headers).fixed(body));
     }
 
     let bucket = ctx.env.bucket(bindings::MEDIA).map_err(r2)?;
