@@ -41,6 +41,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 fn routes() -> Router<'static, ()> {
     Router::new()
         .get("/", |req, ctx| sync(pages::landing(req, ctx)))
+        .get("/playground", |req, ctx| sync(pages::playground(req, ctx)))
         .get_async("/healthz", |req, ctx| api(health::get(req, ctx)))
         .get("/api/v1/openapi.json", |req, ctx| sync(docs::openapi(req, ctx)))
         .post_async("/api/v1/assets", |req, ctx| api(assets::create(req, ctx)))

@@ -6,9 +6,11 @@
 //! cargo xtask setup [--browser]                        install what is missing
 //! cargo xtask build [worker|client|edge|pool|spin|all] build tiers (wrangler's [build] runs `build edge`)
 //! cargo xtask tidy                                     repository invariants (routes vs OpenAPI, ...)
+//! cargo xtask bench transform                          the image engine against sharp (timings printed)
 //! ```
 //! `main` only turns a task's result into an exit code.
 
+mod bench;
 mod build;
 mod cmd;
 mod dev;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(&rest),
         "build" => build::run(&rest),
         "tidy" => tidy::run(),
+        "bench" => bench::run(&rest),
         _ => Err(format!("unknown task {task:?}\n\n{}", usage())),
     };
     match result {
@@ -44,10 +47,11 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <dev|test|setup|build|tidy> [options]\n\
+    "usage: cargo xtask <dev|test|setup|build|tidy|bench> [options]\n\
      \n  dev    set up, build and run the Worker and the function pool locally\n\
      \n  test   set up, build and run every test; ends with 'N passed, N failed'\n\
      \n  setup  install what is missing (--browser adds Chromium)\n\
      \n  build  build tiers: worker, client, edge (worker+client), pool, spin, all\n\
-     \n  tidy   check repository invariants"
+     \n  tidy   check repository invariants\
+     \n  bench  transform: the image engine against sharp"
 }

@@ -129,7 +129,7 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_TOKEN_B", token_b.clone()),
             ];
             t.command("end-to-end tests", cmd::cargo().args(["test", "--release", "--no-fail-fast", "-p", "edgepix-e2e"]).envs(envs.clone()));
-            t.command("page tests (playwright-core, Chromium)", cmd::new("node").args(["--test", "--test-reporter=tap", "tests/pages/"]).envs(envs));
+            t.command("page and quality tests (playwright-core + Chromium, sharp)", cmd::new("node").args(["--test", "--test-reporter=tap", "tests/pages/", "tests/quality/"]).envs(envs));
             if let Err(e) = sys.check_alive() {
                 t.fail("system stayed up during the tests", &e);
             }

@@ -40,8 +40,23 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         return finish(resp, &etag, None, vary, "HIT-ETAG", started);
     }
 
+    // Development only: `x-edgepix-bypass-cache: 1` measures the engine
+    // itself (benchmarks), skipping both caches.
+    let bypass = crate::router::is_dev(&ctx.env) && req.headers().get("x-edgepix-bypass-cache").ok().flatten().is_some_and(|v| v == "1");
     let cache_url = format!("https://edgepix.cache/img/{canonical}/{variant}/{id}");
     let cache = Cache::default();
+    if bypass {
+        let bucket = ctx.env.bucket(bindings::MEDIA).map_err(r2)?;
+        let original = bucket.get(id.original_key()).execute().await.map_err(r2)?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))?;
+        let source = original.body().ok_or_else(|| ApiError::Corrupt(format!("the original of {id} has no body")))?.bytes().await.map_err(r2)?;
+        let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &Limits::default())?)?;
+        let headers = Headers::new();
+        headers.set("content-type", &ct)?;
+        let resp = Response::builder().with_headers(headers).fixed(bytes);
+        let mut resp = finish(resp, &etag, None, vary, "BYPASS", started)?;
+        resp.headers_mut().set("x-edgepix-cache", "BYPASS")?;
+        return Ok(resp);
+    }
     if let Some(mut hit) = cache.get(cache_url.as_str(), true).await? {
         // A cached response's headers are immutable: copy them.
         let headers = Headers::new();

@@ -1,0 +1,94 @@
+//! `cargo xtask bench transform`: the edge image engine against sharp.
+//!
+//! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
+//! q80 and WebP, through the local Worker over HTTP (caches bypassed),
+//! through the native shared crate, and through npm `sharp` (libvips, one
+//! thread); medians and the Worker/sharp ratio; the 48 MP case with the
+//! Worker's wasm memory peak; the Worker's gzip size. Timings are printed,
+//! never asserted.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::system::{self, Options};
+use crate::{Result, build, cmd, dev, project, setup};
+
+const RUNS: &str = "15";
+
+/// Dispatches `cargo xtask bench <what>`.
+pub fn run(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        Some("transform") => transform(),
+        _ => Err("usage: cargo xtask bench transform".to_owned()),
+    }
+}
+
+fn transform() -> Result {
+    setup::ensure(setup::Needs::default())?;
+    build::worker()?;
+    build::client()?;
+    build::pool()?;
+    let out = project::root().join("target/bench");
+    let state = out.join("state");
+    let _ = std::fs::remove_dir_all(&state);
+    let token = dev::random_hex(24)?;
+    let opts = Options {
+        port: system::free_port()?,
+        pool_port: system::free_port()?,
+        spin_port: None,
+        state,
+        pool_secret: dev::random_hex(32)?,
+        api_tokens: format!("bench:{token}"),
+        logs: Some(out.clone()),
+    };
+    let mut sys = system::start(&opts)?;
+    let js = cmd::output(
+        cmd::new("node")
+            .arg("xtask/bench/transform.mjs")
+            .arg(&out)
+            .arg(setup::photos_dir().join("coffee.png"))
+            .arg(RUNS)
+            .env("EDGEPIX_URL", &sys.worker_url)
+            .env("EDGEPIX_TOKEN", &token),
+    );
+    sys.stop();
+    let js: Value = serde_json::from_str(js?.trim()).map_err(|e| format!("bench output: {e}"))?;
+    let native_jpeg = native(&out.join("photo-12mp.jpg"), "width=1024,format=jpeg,quality=80")?;
+    let native_webp = native(&out.join("photo-12mp.jpg"), "width=1024,format=webp")?;
+    let native_48 = native(&out.join("photo-48mp.jpg"), "width=1024,format=jpeg,quality=80")?;
+
+    let ms = |v: &Value| v["median_ms"].as_f64().unwrap_or(f64::NAN);
+    let kb = |v: &Value| v["bytes"].as_f64().unwrap_or(0.0) / 1024.0;
+    println!("transform benchmark: 12 MP JPEG (4000x3000, coffee.png upscaled) -> 1024 px wide, median of {RUNS} runs");
+    println!("{:<44} {:>10} {:>10}", "", "median ms", "KiB");
+    let rows = [
+        ("Worker over HTTP, JPEG q80", &js["worker_jpeg"]),
+        ("native edgepix-core, JPEG q80", &native_jpeg),
+        ("sharp (libvips, 1 thread), JPEG q80", &js["sharp_jpeg"]),
+        ("Worker over HTTP, WebP (lossless)", &js["worker_webp"]),
+        ("native edgepix-core, WebP (lossless)", &native_webp),
+        ("sharp, WebP q80 (lossy)", &js["sharp_webp"]),
+        ("sharp, WebP lossless", &js["sharp_webp_lossless"]),
+        ("Worker over HTTP, 48 MP -> 1024 JPEG q80", &js["worker_48mp_jpeg"]),
+        ("native edgepix-core, 48 MP -> 1024 JPEG", &native_48),
+        ("sharp, 48 MP -> 1024 JPEG q80", &js["sharp_48mp_jpeg"]),
+    ];
+    for (name, v) in rows {
+        println!("{name:<44} {:>10.1} {:>10.1}", ms(v), kb(v));
+    }
+    println!("ratio Worker/sharp, JPEG: {:.2}", ms(&js["worker_jpeg"]) / ms(&js["sharp_jpeg"]));
+    println!("ratio Worker/sharp, WebP lossless: {:.2}", ms(&js["worker_webp"]) / ms(&js["sharp_webp_lossless"]));
+    println!("ratio Worker/sharp, 48 MP JPEG: {:.2}", ms(&js["worker_48mp_jpeg"]) / ms(&js["sharp_48mp_jpeg"]));
+    println!("ratio native/sharp, JPEG: {:.2}", ms(&native_jpeg) / ms(&js["sharp_jpeg"]));
+    let peak = js["worker_memory"]["wasm_memory_peak_bytes"].as_f64().unwrap_or(0.0) / 1048576.0;
+    println!("Worker wasm memory peak after the runs (48 MP included): {peak:.1} MiB (budget 112 MiB)");
+    let wasm = build::worker_wasm();
+    println!("Worker wasm: {:.0} KiB gzip", build::gzip_size(&wasm).unwrap_or(0) as f64 / 1024.0);
+    Ok(())
+}
+
+fn native(file: &Path, options: &str) -> Result<Value> {
+    let out = cmd::output(cmd::cargo().args(["run", "--quiet", "--release", "-p", "edgepix-core", "--example", "transform", "--"]).arg(file).arg(options).arg(RUNS))?;
+    serde_json::from_str(out.trim()).map_err(|e| format!("native bench output: {e}"))
+}
