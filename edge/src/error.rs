@@ -58,6 +58,9 @@ pub enum ApiError {
     /// A transformation option is unknown or bad.
     #[error(transparent)]
     InvalidOption(#[from] OptionError),
+    /// A recognised option this deployment cannot honour yet.
+    #[error("{0}")]
+    UnsupportedOption(String),
     /// A transformation failed.
     #[error(transparent)]
     Transform(#[from] TransformError),
@@ -88,7 +91,7 @@ impl ApiError {
             ApiError::InvalidRequest(_) => ErrorCode::InvalidRequest,
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => codec_code(c),
-            ApiError::InvalidOption(_) | ApiError::Transform(TransformError::UnsupportedOutput(_)) => ErrorCode::InvalidOption,
+            ApiError::InvalidOption(_) | ApiError::UnsupportedOption(_) | ApiError::Transform(TransformError::UnsupportedOutput(_)) => ErrorCode::InvalidOption,
             ApiError::Transform(TransformError::Geometry(GeometryError::TooLarge { .. })) => ErrorCode::ImageTooLarge,
             ApiError::Transform(TransformError::Geometry(GeometryError::EmptySource { .. })) => ErrorCode::CorruptImage,
             ApiError::Transform(TransformError::Geometry(_)) => ErrorCode::InvalidOption,

@@ -23,12 +23,7 @@ pub fn run(args: &[String]) -> Result {
         }
     }
     setup::ensure(setup::Needs::default())?;
-    build::worker()?;
-    build::client()?;
-    build::pool()?;
-    if spin_port.is_some() {
-        build::spin()?;
-    }
+    build::all()?;
     let state = project::state_dir();
     std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
     let pool_secret = dev_secret(&state, "pool-secret")?;

@@ -27,6 +27,9 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let started = Date::now().as_millis();
     let opts = options::parse(ctx.param("options").map(String::as_str).unwrap_or_default())?;
     let id = AssetId::parse(ctx.param("id").map(String::as_str).unwrap_or_default()).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    if let Some(policy) = &opts.policy {
+        return Err(ApiError::UnsupportedOption(format!("policy={policy}: blur policies need safe-blur analysis, which this deployment does not offer yet")));
+    }
     let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
     let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
     let accept = req.headers().get("accept").ok().flatten();
