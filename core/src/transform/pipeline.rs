@@ -121,7 +121,14 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
     // The plan's crop and output size are in stored pixels and axes.
     let crop = plan.crop.unwrap_or(Rect { x: 0, y: 0, w: sw, h: sh }).clamp_to(sw, sh);
     let (rw, rh) = plan.resize_to;
+    // Shrink-on-load leaves at least 2x for Lanczos when the decoded image
+    // stays small (DCT scaling alone is blockier than a resampling filter;
+    // "small" is half the budget, since JPEG's RGB and our RGBA copy are
+    // alive together), else only what the output needs.
     let need = (scale_up(sw, rw, crop.w), scale_up(sh, rh, crop.h));
+    let roomy = ((need.0 * 2).min(sw), (need.1 * 2).min(sh));
+    let (dw, dh) = dct_scaled(sw, sh, roomy);
+    let need = if u64::from(dw) * u64::from(dh) * 4 <= limits.decode_budget / 2 { roomy } else { need };
     let mut img = codec::decode(source, probe, Some(need), limits)?;
     let (kx, ky) = (f64::from(img.width()) / f64::from(sw), f64::from(img.height()) / f64::from(sh));
 
@@ -165,6 +172,18 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
 fn scale_up(full: u32, out: u32, crop: u32) -> u32 {
     let v = (u64::from(full) * u64::from(out)).div_ceil(u64::from(crop.max(1)));
     u32::try_from(v).unwrap_or(u32::MAX).min(full).max(1)
+}
+
+/// The size a JPEG decoder's DCT scaling (1/8, 1/4, 1/2, 1) gives for a
+/// `w` x `h` image when asked for at least `want`.
+fn dct_scaled(w: u32, h: u32, want: (u32, u32)) -> (u32, u32) {
+    for n in [1u32, 2, 4] {
+        let (sw, sh) = ((w * n).div_ceil(8), (h * n).div_ceil(8));
+        if sw >= want.0 && sh >= want.1 {
+            return (sw, sh);
+        }
+    }
+    (w, h)
 }
 
 fn scale_rect(r: Rect, kx: f64, ky: f64) -> Rect {
