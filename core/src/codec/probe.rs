@@ -137,6 +137,13 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, CodecError> {
         SourceFormat::Webp => {
             let d = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
             let (w, h) = d.dimensions();
+            // The decoder sizes its buffers from each frame's own header: a
+            // small canvas must not hide a huge frame (found by fuzzing).
+            for (fw, fh) in webp_frame_sizes(bytes) {
+                if fw > w || fh > h {
+                    return Err(corrupt(format!("a {fw}x{fh} frame does not fit the {w}x{h} canvas")));
+                }
+            }
             (w, h, 1, d.has_alpha())
         }
     };
@@ -163,6 +170,42 @@ fn png_header(bytes: &[u8]) -> Option<(u32, u32, u8, bool)> {
     // 4 = grey+alpha, 6 = RGBA, 3 = palette (may carry tRNS).
     let has_alpha = matches!(color_type, 3 | 4 | 6);
     Some((be(16)?, be(20)?, 1, has_alpha))
+}
+
+/// The sizes that the `VP8 ` and `VP8L` frame headers of a WebP file
+/// declare (inside `ANMF` frames too).
+fn webp_frame_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
+    fn walk(mut data: &[u8], out: &mut Vec<(u32, u32)>, depth: u8) {
+        while data.len() >= 8 && out.len() < 1024 {
+            let id = &data[..4];
+            let len = u32::from_le_bytes([data[4], data[5], data[6], data[7]]) as usize;
+            let body = data.get(8..8 + len.min(data.len() - 8)).unwrap_or_default();
+            match id {
+                b"VP8 " if body.len() >= 10 => {
+                    let w = u32::from(u16::from_le_bytes([body[6], body[7]]) & 0x3fff);
+                    let h = u32::from(u16::from_le_bytes([body[8], body[9]]) & 0x3fff);
+                    out.push((w, h));
+                }
+                b"VP8L" if body.len() >= 5 => {
+                    let bits = u32::from_le_bytes([body[1], body[2], body[3], body[4]]);
+                    out.push(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1));
+                }
+                // An animation frame: 16 bytes of frame header, then chunks.
+                b"ANMF" if body.len() > 16 && depth == 0 => walk(&body[16..], out, depth + 1),
+                _ => {}
+            }
+            let step = 8 + len + (len & 1);
+            if step > data.len() {
+                break;
+            }
+            data = &data[step..];
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(chunks) = bytes.get(12..) {
+        walk(chunks, &mut out, 0);
+    }
+    out
 }
 
 /// The EXIF orientation tag (1-8) of a raw TIFF/EXIF block, 1 if absent.
@@ -210,6 +253,22 @@ mod tests {
         gif.extend([0; 3]);
         let small = Limits { max_side: 1000, ..Limits::default() };
         assert!(matches!(probe(&gif, &small), Err(CodecError::TooLarge { width: 60_000, .. })));
+    }
+
+    #[test]
+    fn a_webp_frame_larger_than_its_canvas_is_refused() {
+        // VP8X canvas 15x7 (stored minus one), then a VP8 frame of 16383x16383.
+        let mut webp = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0\x0e\0\0\x06\0\0".to_vec();
+        webp.extend_from_slice(b"VP8 \x0a\0\0\0\0\0\0\x9d\x01\x2a\xff\x3f\xff\x3f");
+        let len = (webp.len() - 8) as u32;
+        webp[4..8].copy_from_slice(&len.to_le_bytes());
+        assert_eq!(webp_frame_sizes(&webp), vec![(16383, 16383)]);
+        match probe(&webp, &Limits::default()) {
+            Err(CodecError::Corrupt { reason, .. }) => assert!(reason.contains("16383x16383"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        let crash = include_bytes!("testdata/webp-frame-larger-than-canvas.webp");
+        assert!(matches!(probe(crash, &Limits::default()), Err(CodecError::Corrupt { .. })));
     }
 
     #[test]
