@@ -3,7 +3,7 @@
 use edgepix_core::assets::{AssetId, AssetRecord, Cursor};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, Env};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
@@ -38,6 +38,11 @@ impl AssetRow {
             created_at: self.created_at as u64,
         })
     }
+}
+
+/// The D1 database binding.
+pub fn open(env: &Env) -> ApiResult<D1Database> {
+    env.d1(bindings::DB).map_err(d1)
 }
 
 const COLUMNS: &str = "id, owner, width, height, format, bytes, orientation, created_at";

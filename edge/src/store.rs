@@ -41,6 +41,14 @@ pub async fn put_asset(env: &Env, db: &D1Database, record: &AssetRecord, bytes: 
     Ok(())
 }
 
+/// The bytes of `id`'s original.
+pub async fn read_original(env: &Env, id: &AssetId) -> ApiResult<Vec<u8>> {
+    let bucket = env.bucket(bindings::MEDIA).map_err(r2)?;
+    let object = bucket.get(id.original_key()).execute().await.map_err(r2)?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))?;
+    let body = object.body().ok_or_else(|| ApiError::Corrupt(format!("the original of {id} has no body")))?;
+    body.bytes().await.map_err(r2)
+}
+
 /// Deletes `owner`'s asset and, if no one else holds it, its objects.
 pub async fn delete_asset(env: &Env, db: &D1Database, owner: &str, id: &AssetId) -> ApiResult<()> {
     if db::owner_count(db, id).await? <= 1 {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use worker::{Date, FormEntry, Request, Response, RouteContext};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{auth, bindings, db, store};
+use crate::{auth, db, store};
 
 /// An asset with ready-made URLs.
 #[derive(Serialize)]
@@ -48,7 +48,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
     let probe = codec::probe(&bytes, &limits)?;
     codec::validate(&bytes, &probe, &limits)?;
     let id = AssetId::of(&bytes);
-    let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    let db = db::open(&ctx.env)?;
     if let Some(existing) = db::find_asset(&db, &who.owner, &id).await? {
         return Ok(Response::from_json(&view(&existing))?);
     }
@@ -71,7 +71,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let who = auth::require(&req, &ctx.env)?;
     let id = id_param(&ctx)?;
-    let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    let db = db::open(&ctx.env)?;
     let record = db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
     Ok(Response::from_json(&view(&record))?)
 }
@@ -96,7 +96,7 @@ pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
             other => return Err(ApiError::InvalidRequest(format!("unknown query parameter {other:?} (limit, cursor)"))),
         }
     }
-    let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    let db = db::open(&ctx.env)?;
     let records = db::list_assets(&db, &who.owner, cursor.as_ref(), limit).await?;
     let next_cursor = (records.len() == limit as usize).then(|| records.last().map(|r| Cursor { created_at: r.created_at, id: r.id.clone() }.encode())).flatten();
     Ok(Response::from_json(&Page { items: records.iter().map(view).collect(), next_cursor })?)
@@ -108,7 +108,7 @@ pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 pub async fn delete(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let who = auth::require(&req, &ctx.env)?;
     let id = id_param(&ctx)?;
-    let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    let db = db::open(&ctx.env)?;
     if db::find_asset(&db, &who.owner, &id).await?.is_none() {
         if db::owner_count(&db, &id).await? > 0 {
             return Err(ApiError::Forbidden(format!("asset {id} belongs to someone else")));

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use worker::{Cache, Date, Headers, HttpMetadata, Request, Response, RouteContext};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{auth, bindings, db};
+use crate::{auth, bindings, db, store};
 
 fn r2(e: worker::Error) -> ApiError {
     ApiError::Binding { name: bindings::MEDIA, source: e }
@@ -30,7 +30,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     if let Some(policy) = &opts.policy {
         return Err(ApiError::UnsupportedOption(format!("policy={policy}: blur policies need safe-blur analysis, which this deployment does not offer yet")));
     }
-    let db = ctx.env.d1(bindings::DB).map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    let db = db::open(&ctx.env)?;
     let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
     let accept = req.headers().get("accept").ok().flatten();
     let format = pipeline::output_format(&opts, accept.as_deref(), record.format != "jpeg")?;
@@ -49,9 +49,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let cache_url = format!("https://edgepix.cache/img/{canonical}/{variant}/{id}");
     let cache = Cache::default();
     if bypass {
-        let bucket = ctx.env.bucket(bindings::MEDIA).map_err(r2)?;
-        let original = bucket.get(id.original_key()).execute().await.map_err(r2)?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))?;
-        let source = original.body().ok_or_else(|| ApiError::Corrupt(format!("the original of {id} has no body")))?.bytes().await.map_err(r2)?;
+        let source = store::read_original(&ctx.env, &id).await?;
         let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &Limits::default())?)?;
         let headers = Headers::new();
         headers.set("content-type", &ct)?;
@@ -83,9 +81,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
             (body.bytes().await.map_err(r2)?, ct, "HIT-R2")
         }
         None => {
-            let original = bucket.get(id.original_key()).execute().await.map_err(r2)?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))?;
-            let body = original.body().ok_or_else(|| ApiError::Corrupt(format!("the original of {id} has no body")))?;
-            let source = body.bytes().await.map_err(r2)?;
+            let source = store::read_original(&ctx.env, &id).await?;
             let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &Limits::default())?)?;
             drop(source);
             let meta = HttpMetadata { content_type: Some(ct.clone()), ..HttpMetadata::default() };
