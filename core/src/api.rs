@@ -54,12 +54,45 @@ pub struct PoolHealth {
 pub struct ModelStatus {
     /// The model's name (`detector`, `segmenter`).
     pub name: String,
+    /// The backend that runs it (`tract`, `onnxruntime`), and its device.
+    #[serde(default)]
+    pub backend: String,
     /// Whether it is loaded and ready.
     pub loaded: bool,
     /// Time to load and optimise it, in milliseconds.
     pub load_ms: Option<f64>,
     /// Why it is not loaded, when it is not.
     pub error: Option<String>,
+}
+
+/// What the function pool answers on `POST /v1/detect`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetectResponse {
+    /// The model that ran (`nudenet-320n`).
+    pub model: String,
+    /// The backend that ran it.
+    pub backend: String,
+    /// The image's width as displayed (after EXIF orientation).
+    pub width: u32,
+    /// The image's height as displayed.
+    pub height: u32,
+    /// What was found, NudeNet's shape, best score first.
+    pub detections: Vec<crate::detect::Detection>,
+    /// Where the time went, in milliseconds.
+    pub timing: DetectTiming,
+}
+
+/// Time spent on one detection, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetectTiming {
+    /// Decoding the image.
+    pub decode_ms: f64,
+    /// Letterboxing and normalising it.
+    pub preprocess_ms: f64,
+    /// Running the model.
+    pub inference_ms: f64,
+    /// Anchors to boxes (threshold, NMS, mapping back).
+    pub postprocess_ms: f64,
 }
 
 /// What the Worker answers on `GET /healthz`.

@@ -83,6 +83,23 @@ impl ErrorCode {
         }
     }
 
+    /// The HTTP status every tier answers this code with.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::InvalidRequest | ErrorCode::InvalidOption => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable | ErrorCode::Overloaded => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+
     /// Parses a wire code back; `None` for a code this version does not know.
     pub fn from_wire(s: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)

@@ -15,6 +15,7 @@ Modules:
 - [`assets`]: content-addressed asset ids, records and list cursors.
 - [`codec`]: format sniffing, limits, decoding (JPEG shrink-on-load), encoding.
 - [`detect`]: body-part detection pre/post-processing (letterbox, NMS).
+- [`segment`]: background-removal pre/post-processing (ISNet, masks).
 - [`timing`]: `Server-Timing` header values.
 - [`pixel`]: RGBA buffers and the pixel operations on them.
 - [`ratelimit`]: exact fixed-window rate limits (kept in Durable Objects).
@@ -31,6 +32,7 @@ pub mod error;
 pub mod jobs;
 pub mod pixel;
 pub mod ratelimit;
+pub mod segment;
 pub mod signing;
 pub mod timing;
 pub mod transform;

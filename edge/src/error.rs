@@ -90,7 +90,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::InvalidRequest(_) => ErrorCode::InvalidRequest,
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
-            ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => codec_code(c),
+            ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => c.code(),
             ApiError::InvalidOption(_) | ApiError::UnsupportedOption(_) | ApiError::Transform(TransformError::UnsupportedOutput(_)) => ErrorCode::InvalidOption,
             ApiError::Transform(TransformError::Geometry(GeometryError::TooLarge { .. })) => ErrorCode::ImageTooLarge,
             ApiError::Transform(TransformError::Geometry(GeometryError::EmptySource { .. })) => ErrorCode::CorruptImage,
@@ -102,19 +102,7 @@ impl ApiError {
 
     /// The HTTP status for this error.
     pub fn status(&self) -> u16 {
-        match self.code() {
-            ErrorCode::NotFound => 404,
-            ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::InvalidRequest | ErrorCode::InvalidOption => 400,
-            ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
-            ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,
-            ErrorCode::RateLimited => 429,
-            ErrorCode::Unavailable | ErrorCode::Overloaded => 503,
-            _ => 500,
-        }
+        self.code().status()
     }
 
     /// The JSON response for this error. Internal details are logged, not sent.
@@ -131,17 +119,6 @@ impl ApiError {
             let _ = resp.headers_mut().set("www-authenticate", "Bearer");
         }
         resp
-    }
-}
-
-fn codec_code(e: &CodecError) -> ErrorCode {
-    match e {
-        CodecError::Empty => ErrorCode::InvalidRequest,
-        CodecError::TooManyBytes { .. } => ErrorCode::PayloadTooLarge,
-        CodecError::UnsupportedFormat(_) => ErrorCode::UnsupportedMediaType,
-        CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } => ErrorCode::ImageTooLarge,
-        CodecError::Corrupt { .. } => ErrorCode::CorruptImage,
-        _ => ErrorCode::Internal,
     }
 }
 

@@ -71,7 +71,9 @@ impl PoolClient {
         let url = format!("{}{}", self.base, path);
         let unreachable = |e: worker::Error| PoolError::Unreachable { url: url.clone(), reason: e.to_string() };
         let now_secs = Date::now().as_millis() / 1000;
-        let sig = signing::sign(&self.secret, method.as_ref(), path, body.as_deref().unwrap_or_default(), now_secs);
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|e| PoolError::Unreachable { url: url.clone(), reason: format!("no random bytes for the signature nonce: {e}") })?;
+        let sig = signing::sign(&self.secret, method.as_ref(), path, body.as_deref().unwrap_or_default(), now_secs, nonce);
         let headers = Headers::new();
         headers.set(signing::SIGNATURE_HEADER, &sig.header_value()).map_err(unreachable)?;
         let mut init = RequestInit::new();

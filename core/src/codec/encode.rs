@@ -84,6 +84,23 @@ pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u
     Ok(Encoded { bytes, format, width: w, height: h })
 }
 
+/// Encodes a one-byte-per-pixel image (a mask) as an 8-bit grayscale PNG.
+pub fn encode_gray_png(width: u32, height: u32, gray: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let err = |reason: String| CodecError::Encode { format: "png", reason };
+    if gray.len() as u64 != u64::from(width) * u64::from(height) {
+        return Err(err(format!("{} bytes for a {width}x{height} mask", gray.len())));
+    }
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, width, height);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    let mut writer = enc.write_header().map_err(|e| err(e.to_string()))?;
+    writer.write_image_data(gray).map_err(|e| err(e.to_string()))?;
+    writer.finish().map_err(|e| err(e.to_string()))?;
+    Ok(bytes)
+}
+
 /// RGBA to RGB, compositing onto `bg`.
 fn flatten(rgba: &[u8], bg: [u8; 3]) -> Vec<u8> {
     let mut out = Vec::with_capacity(rgba.len() / 4 * 3);
@@ -104,6 +121,16 @@ mod tests {
     fn gradient(w: u32, h: u32, alpha: bool) -> RgbaImage {
         let data = (0..w * h).flat_map(|i| [(i % w * 255 / w) as u8, (i / w * 255 / h) as u8, 90, if alpha { (i % 256) as u8 } else { 255 }]).collect();
         RgbaImage::from_vec(w, h, data).unwrap()
+    }
+
+    #[test]
+    fn gray_masks_encode_as_one_channel_pngs() {
+        let png = encode_gray_png(3, 2, &[0, 50, 100, 150, 200, 255]).unwrap();
+        let p = probe(&png, &Limits::default()).unwrap();
+        assert_eq!((p.width, p.height), (3, 2));
+        let back = decode(&png, &p, None, &Limits::default()).unwrap();
+        assert_eq!(back.data()[4..8], [50, 50, 50, 255]);
+        assert!(encode_gray_png(3, 3, &[0; 6]).is_err());
     }
 
     #[test]

@@ -12,9 +12,10 @@ mod encode;
 mod probe;
 
 pub use decode::{decode, validate};
-pub use encode::{Encoded, OutputFormat, encode};
+pub use encode::{Encoded, OutputFormat, encode, encode_gray_png};
 pub use probe::{Limits, Probe, SourceFormat, probe};
 
+use crate::error::ErrorCode;
 use thiserror::Error;
 
 /// Why an image could not be read or written.
@@ -79,6 +80,20 @@ pub enum CodecError {
         /// Why.
         reason: String,
     },
+}
+
+impl CodecError {
+    /// The stable code every tier answers this error with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CodecError::Empty => ErrorCode::InvalidRequest,
+            CodecError::TooManyBytes { .. } => ErrorCode::PayloadTooLarge,
+            CodecError::UnsupportedFormat(_) => ErrorCode::UnsupportedMediaType,
+            CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } => ErrorCode::ImageTooLarge,
+            CodecError::Corrupt { .. } => ErrorCode::CorruptImage,
+            CodecError::Encode { .. } => ErrorCode::Internal,
+        }
+    }
 }
 
 fn megapixels(w: u32, h: u32) -> f64 {
