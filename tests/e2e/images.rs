@@ -160,31 +160,9 @@ async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
     assert!(peak <= 112 * 1024 * 1024, "wasm memory peak {peak} over 112 MiB");
 }
 
-/// A JPEG with an EXIF APP1 segment carrying `orientation`, inserted after
-/// SOI.
-fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    // TIFF, big-endian: header, IFD0 with one entry (0x0112 SHORT 1).
-    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
-    tiff.extend_from_slice(&1u16.to_be_bytes());
-    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
-    tiff.extend_from_slice(&3u16.to_be_bytes());
-    tiff.extend_from_slice(&1u32.to_be_bytes());
-    tiff.extend_from_slice(&orientation.to_be_bytes());
-    tiff.extend_from_slice(&[0, 0]);
-    tiff.extend_from_slice(&0u32.to_be_bytes());
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
 #[tokio::test]
 async fn exif_orientation_is_applied() {
-    let rotated = with_exif_orientation(&photo("rocket.jpg"), 6); // stored 640x427
+    let rotated = edgepix_e2e::with_exif_orientation(&photo("rocket.jpg"), 6); // stored 640x427
     let (status, body) = upload(&token_a(), rotated, "image/jpeg").await;
     assert!(status == 201 || status == 200, "{status} {body}");
     assert_eq!((body["width"].as_u64(), body["height"].as_u64(), body["orientation"].as_u64()), (Some(427), Some(640), Some(6)));

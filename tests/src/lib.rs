@@ -67,3 +67,64 @@ pub async fn upload(token: &str, bytes: Vec<u8>, content_type: &str) -> (u16, se
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// The secret the pool shares with the Worker (`EDGEPIX_POOL_SECRET`).
+pub fn pool_secret() -> String {
+    url("EDGEPIX_POOL_SECRET")
+}
+
+/// Sends `body` to the pool at `base` + `target` (path and query), signed
+/// as the Worker signs, with the signature made `skew_secs` from now.
+pub async fn pool_post(base: &str, target: &str, body: Vec<u8>, secret: &str, skew_secs: i64) -> reqwest::Response {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let t = now.saturating_add_signed(skew_secs);
+    let sig = edgepix_core::signing::sign(secret.as_bytes(), "POST", target, &body, t, nonce());
+    client()
+        .post(format!("{base}{target}"))
+        .header(edgepix_core::signing::SIGNATURE_HEADER, sig.header_value())
+        .body(body)
+        .send()
+        .await
+        .expect("pool answers")
+}
+
+/// A JPEG with an EXIF APP1 segment carrying `orientation`, inserted after
+/// SOI.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    // TIFF, big-endian: header, IFD0 with one entry (0x0112 SHORT 1).
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&1u16.to_be_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
+    tiff.extend_from_slice(&3u16.to_be_bytes());
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_be_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// `jpeg`'s pixels turned a quarter counter-clockwise and stored with EXIF
+/// orientation 6, so that it displays as the original.
+pub fn rotated_with_exif(jpeg: &[u8]) -> Vec<u8> {
+    use edgepix_core::codec::{Limits, OutputFormat, decode, encode, probe};
+    use edgepix_core::transform::orient::Orientation;
+    let p = probe(jpeg, &Limits::default()).expect("probe");
+    let img = decode(jpeg, &p, None, &Limits::default()).expect("decode");
+    let turned = Orientation::rotate_cw(3).apply(img);
+    let enc = encode(&turned, OutputFormat::Jpeg, 95, [255, 255, 255]).expect("encode");
+    with_exif_orientation(&enc.bytes, 6)
+}
+
+/// 16 random bytes for a request signature.
+pub fn nonce() -> [u8; 16] {
+    let mut n = [0u8; 16];
+    getrandom::fill(&mut n).expect("the OS gives random bytes");
+    n
+}

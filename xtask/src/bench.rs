@@ -1,4 +1,5 @@
 //! `cargo xtask bench transform`: the edge image engine against sharp.
+//! `cargo xtask bench inference`: the function pool against NudeNet-Python.
 //!
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
@@ -20,7 +21,8 @@ const RUNS: &str = "15";
 pub fn run(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("transform") => transform(),
-        _ => Err("usage: cargo xtask bench transform".to_owned()),
+        Some("inference") => inference(),
+        _ => Err("usage: cargo xtask bench transform|inference".to_owned()),
     }
 }
 
@@ -91,4 +93,77 @@ fn transform() -> Result {
 fn native(file: &Path, options: &str) -> Result<Value> {
     let out = cmd::output(cmd::cargo().args(["run", "--quiet", "--release", "-p", "edgepix-core", "--example", "transform", "--"]).arg(file).arg(options).arg(RUNS))?;
     serde_json::from_str(out.trim()).map_err(|e| format!("native bench output: {e}"))
+}
+
+/// Runs per photo for the inference benchmark.
+const INFERENCE_RUNS: &str = "15";
+
+/// In one run: per-photo median time, image bytes to JSON, of the pool on
+/// each backend (over HTTP, warm) and of `NudeDetector.detect` (in
+/// process, warm), with the ratios; throughput at the pool's full
+/// concurrency; ISNet on a 1024 px photo; the Spin component under
+/// wasmtime; the pool's memory with both models loaded.
+fn inference() -> Result {
+    setup::ensure(setup::Needs::default())?;
+    system::handle_signals()?;
+    build::pool()?;
+    build::spin()?;
+    let python = crate::parity::venv_python()?;
+    let out = project::root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let secret = dev::random_hex(32)?;
+    let mut sys = system::start_pools(system::free_port()?, Some(system::free_port()?), &secret, Some(&out))?;
+    let loaded = sys.pool_memory_mib();
+    let report = cmd::output(
+        std::process::Command::new(&python)
+            .arg(project::root().join("xtask/bench/inference.py"))
+            .arg(&sys.pool_url)
+            .arg(sys.spin_url.clone().unwrap_or_else(|| "-".to_owned()))
+            .arg(&secret)
+            .arg(setup::photos_dir())
+            .arg(setup::segmenter_path())
+            .arg(INFERENCE_RUNS),
+    );
+    let after = sys.pool_memory_mib();
+    sys.stop();
+    let r: Value = serde_json::from_str(report?.trim()).map_err(|e| format!("bench output: {e}"))?;
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    println!("inference benchmark: NudeNet 320n detection, image bytes -> JSON, median of {INFERENCE_RUNS} warm runs (ms)");
+    println!("{:<22} {:>10} {:>12} {:>8} {:>8} {:>10} {:>9} {:>9}", "photo", "size", "NudeNet-py", "ort", "tract", "spin", "ort/py", "tract/py");
+    let (mut py_sum, mut ort_sum, mut tract_sum) = (0.0, 0.0, 0.0);
+    for p in r["photos"].as_array().into_iter().flatten() {
+        let size = format!("{}x{}", p["size"][0], p["size"][1]);
+        let (py, o, t) = (f(&p["nudenet_python"]), f(&p["onnxruntime"]), f(&p["tract"]));
+        (py_sum, ort_sum, tract_sum) = (py_sum + py, ort_sum + o, tract_sum + t);
+        println!(
+            "{:<22} {:>10} {:>12.1} {:>8.1} {:>8.1} {:>10.1} {:>9.2} {:>9.2}",
+            p["photo"].as_str().unwrap_or("?"),
+            size,
+            py,
+            o,
+            t,
+            f(&p["spin"]),
+            o / py,
+            t / py
+        );
+    }
+    println!("ratio over all photos (sum of medians): onnxruntime/NudeNet-Python {:.2}, tract/NudeNet-Python {:.2}", ort_sum / py_sum, tract_sum / py_sum);
+    println!(
+        "throughput, 120 detections, {} concurrent clients: onnxruntime {:.0}/min, tract {:.0}/min; NudeNet-Python sequential {:.0}/min",
+        2 * std::thread::available_parallelism().map_or(1, usize::from),
+        f(&r["throughput_onnxruntime_per_min"]),
+        f(&r["throughput_tract_per_min"]),
+        f(&r["throughput_nudenet_python_per_min"])
+    );
+    println!(
+        "segment (ISNet medium fp32, onnxruntime) of a {}x{} photo, bytes -> cut-out PNG: {:.0} ms; the model alone from Python: {:.0} ms",
+        r["segment_size"][0],
+        r["segment_size"][1],
+        f(&r["segment_pool_ms"]),
+        f(&r["segment_python_model_only_ms"])
+    );
+    if let (Some((rss, _)), Some((rss_after, peak))) = (loaded, after) {
+        println!("pool memory: {rss:.0} MiB RSS with both models loaded; {rss_after:.0} MiB after the runs (peak {peak:.0} MiB)");
+    }
+    Ok(())
 }

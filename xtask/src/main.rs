@@ -6,7 +6,8 @@
 //! cargo xtask setup [--browser]                        install what is missing
 //! cargo xtask build [worker|client|edge|pool|spin|all] build tiers (wrangler's [build] runs `build edge`)
 //! cargo xtask tidy                                     repository invariants (routes vs OpenAPI, ...)
-//! cargo xtask bench transform                          the image engine against sharp (timings printed)
+//! cargo xtask parity                                   the pool against NudeNet and @imgly's ISNet (a test)
+//! cargo xtask bench transform|inference                engines against their peers (timings printed)
 //! ```
 //! `main` only turns a task's result into an exit code.
 
@@ -14,6 +15,7 @@ mod bench;
 mod build;
 mod cmd;
 mod dev;
+mod parity;
 mod project;
 mod setup;
 mod system;
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         "build" => build::run(&rest),
         "tidy" => tidy::run(),
         "bench" => bench::run(&rest),
+        "parity" => parity::run(&rest),
         _ => Err(format!("unknown task {task:?}\n\n{}", usage())),
     };
     match result {
@@ -47,11 +50,12 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <dev|test|setup|build|tidy|bench> [options]\n\
+    "usage: cargo xtask <dev|test|setup|build|tidy|parity|bench> [options]\n\
      \n  dev    set up, build and run the Worker and the function pool locally\n\
      \n  test   set up, build and run every test; ends with 'N passed, N failed'\n\
      \n  setup  install what is missing (--browser adds Chromium)\n\
      \n  build  build tiers: worker, client, edge (worker+client), pool, spin, all\n\
      \n  tidy   check repository invariants\
-     \n  bench  transform: the image engine against sharp"
+     \n  parity the pool's detections and masks against NudeNet's and @imgly's\
+     \n  bench  transform: the image engine against sharp; inference: the pool against NudeNet"
 }

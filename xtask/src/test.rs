@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::system::{self, Options};
-use crate::{Result, build, cmd, dev, project, setup, tidy};
+use crate::{Result, build, cmd, dev, parity, project, setup, tidy};
 
 /// Counts of tests across every runner.
 #[derive(Debug, Default)]
@@ -115,8 +115,11 @@ pub fn run(args: &[String]) -> Result {
         cmd::run(cmd::new(project::node_bin("wrangler")).args(["deploy", "--dry-run", "--outdir"]).arg(&dry_run).env("CI", "true")),
     );
 
+    t.check("parity: reference outputs (NudeNet, ISNet on onnxruntime, Python)", parity::reference());
+
     let (token_a, token_b) = (dev::random_hex(24)?, dev::random_hex(24)?);
-    match start_system(format!("creator-a:{token_a},creator-b:{token_b}")) {
+    let pool_secret = dev::random_hex(32)?;
+    match start_system(format!("creator-a:{token_a},creator-b:{token_b}"), &pool_secret) {
         Ok(mut sys) => {
             let url = |u: &Option<String>| u.clone().unwrap_or_default();
             let envs = [
@@ -127,6 +130,11 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_PHOTOS", setup::photos_dir().display().to_string()),
                 ("EDGEPIX_TOKEN_A", token_a.clone()),
                 ("EDGEPIX_TOKEN_B", token_b.clone()),
+                ("EDGEPIX_POOL_SECRET", pool_secret.clone()),
+                ("EDGEPIX_POOL_BIN", build::pool_bin().display().to_string()),
+                ("EDGEPIX_MODELS", project::models().display().to_string()),
+                ("EDGEPIX_ONNXRUNTIME", setup::onnxruntime_path().display().to_string()),
+                (parity::test_env().0, parity::test_env().1),
             ];
             t.command("end-to-end tests", cmd::cargo().args(["test", "--release", "--no-fail-fast", "-p", "edgepix-e2e"]).envs(envs.clone()));
             t.command("page and quality tests (playwright-core + Chromium, sharp)", cmd::new("node").args(["--test", "--test-reporter=tap", "tests/pages/", "tests/quality/"]).envs(envs));
@@ -140,7 +148,7 @@ pub fn run(args: &[String]) -> Result {
     finish(&t, started)
 }
 
-fn start_system(api_tokens: String) -> Result<system::System> {
+fn start_system(api_tokens: String, pool_secret: &str) -> Result<system::System> {
     let state = project::root().join("target/xtask-test-state");
     let logs = project::root().join("target/xtask-logs");
     let _ = std::fs::remove_dir_all(&state);
@@ -150,7 +158,7 @@ fn start_system(api_tokens: String) -> Result<system::System> {
         pool_port: system::free_port()?,
         spin_port: Some(system::free_port()?),
         state: PathBuf::from(&state),
-        pool_secret: dev::random_hex(32)?,
+        pool_secret: pool_secret.to_owned(),
         api_tokens,
         logs: Some(logs),
     };

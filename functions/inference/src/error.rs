@@ -1,8 +1,12 @@
 //! The pool's errors and the one place they become HTTP responses.
 
 use edgepix_core::api::ErrorBody;
+use edgepix_core::codec::CodecError;
 use edgepix_core::error::ErrorCode;
 use thiserror::Error;
+
+use crate::auth::AuthError;
+use crate::backend::BackendError;
 
 /// Everything a pool request can fail with.
 #[derive(Debug, Error)]
@@ -24,12 +28,34 @@ pub enum PoolError {
         /// The request path.
         path: String,
     },
+    /// The request is not signed by the Worker, or is a replay.
+    #[error("{0}")]
+    Unauthorized(AuthError),
+    /// A query parameter is wrong.
+    #[error("{0}")]
+    InvalidRequest(String),
     /// The request body is over the limit.
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The image cannot be read within the limits.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// The model this route needs is not loaded here.
+    #[error("the {model} model is not available on {backend}: {reason}")]
+    ModelUnavailable {
+        /// Which model.
+        model: &'static str,
+        /// On which backend.
+        backend: String,
+        /// Why.
+        reason: String,
+    },
+    /// The model ran but failed, or gave an output of the wrong shape.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
     /// The handler itself failed (a bug).
     #[error("the handler failed")]
     Internal,
@@ -47,28 +73,29 @@ impl PoolError {
         match self {
             PoolError::NotFound { .. } => ErrorCode::NotFound,
             PoolError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            PoolError::Unauthorized(AuthError::CacheFull) | PoolError::Overloaded { .. } => ErrorCode::Overloaded,
+            PoolError::Unauthorized(_) => ErrorCode::Unauthorized,
+            PoolError::InvalidRequest(_) => ErrorCode::InvalidRequest,
             PoolError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
-            PoolError::Internal => ErrorCode::Internal,
-            PoolError::Overloaded { .. } => ErrorCode::Overloaded,
+            PoolError::Codec(c) => c.code(),
+            PoolError::ModelUnavailable { .. } => ErrorCode::Unavailable,
+            PoolError::Backend(_) | PoolError::Internal => ErrorCode::Internal,
         }
     }
 
     /// The HTTP status for this error.
     pub fn status(&self) -> http::StatusCode {
-        match self {
-            PoolError::NotFound { .. } => http::StatusCode::NOT_FOUND,
-            PoolError::MethodNotAllowed { .. } => http::StatusCode::METHOD_NOT_ALLOWED,
-            PoolError::PayloadTooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
-            PoolError::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
-            PoolError::Overloaded { .. } => http::StatusCode::SERVICE_UNAVAILABLE,
-        }
+        http::StatusCode::from_u16(self.code().status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The JSON response, in the Worker's error shape.
     pub fn into_response(self) -> http::Response<Vec<u8>> {
         let mut builder = http::Response::builder().status(self.status()).header(http::header::CONTENT_TYPE, "application/json");
-        if let PoolError::Overloaded { retry_after_secs } = self {
-            builder = builder.header(http::header::RETRY_AFTER, retry_after_secs);
+        match &self {
+            PoolError::Overloaded { retry_after_secs } => builder = builder.header(http::header::RETRY_AFTER, *retry_after_secs),
+            PoolError::Unauthorized(AuthError::CacheFull) => builder = builder.header(http::header::RETRY_AFTER, 1),
+            PoolError::Unauthorized(_) => builder = builder.header(http::header::WWW_AUTHENTICATE, "EdgepixSignature"),
+            _ => {}
         }
         let body = ErrorBody::new(self.code(), self.to_string()).to_json().into_bytes();
         // Status and header values above are valid by construction.

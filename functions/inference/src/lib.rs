@@ -5,14 +5,30 @@ transport.
 [`Service::handle`] takes an `http::Request` and gives an `http::Response`:
 the native server (`edgepix-pool`) and the Spin component (`edgepix-spin`)
 are thin adapters over it, so both answer the same routes the same way.
-Models load once, at start, into optimised plans ([`Models::load`]).
+
+- [`backend`]: the [`backend::Backend`] trait and its implementations, tract
+  and (feature `onnxruntime`) ONNX Runtime.
+- [`models`]: the detector and the segmenter, loaded once at start on each
+  backend.
+- `detect`, `segment`: one request's work, around `edgepix_core`'s pre- and
+  post-processing.
+- [`auth`]: the Worker's signature and the replay cache.
+- [`gate`]: the bounded queue (503 when full).
+- [`metrics`]: Prometheus counters and histograms.
 */
 #![deny(missing_docs)]
 
+pub mod auth;
+pub mod backend;
+mod detect;
 mod error;
-mod models;
+pub mod gate;
+pub mod metrics;
+pub mod models;
+mod segment;
 mod service;
 
 pub use error::PoolError;
-pub use models::{ModelPaths, Models};
-pub use service::{Runtime, Service};
+pub use models::{ModelKind, ModelPaths, Models};
+pub use segment::Output as SegmentOutput;
+pub use service::{Config, Runtime, Service};

@@ -1,10 +1,12 @@
 //! `edgepix-pool`: serves the function pool on a local address.
 //!
 //! ```text
-//! edgepix-pool [--addr 127.0.0.1:8790] [--models DIR]
+//! POOL_SECRET=... edgepix-pool [--addr 127.0.0.1:8790] [--models DIR] [--backends auto] ...
 //! ```
-//! `main` only turns [`run`]'s result into an exit code.
+//! `main` only turns [`run`]'s result into an exit code; `--help` lists
+//! every option.
 
+mod backends;
 mod config;
 mod server;
 

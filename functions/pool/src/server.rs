@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
-use edgepix_inference::{ModelPaths, Models, PoolError, Runtime, Service};
+use edgepix_inference::{Config as ServiceConfig, ModelPaths, Models, PoolError, Runtime, Service};
 
 use crate::config::Config;
 
@@ -14,15 +14,20 @@ const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
 /// Loads the models, listens, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let models = Models::load(&ModelPaths::in_dir(&config.models));
+    let backends = crate::backends::start(&config)?;
+    let models = Models::load(&ModelPaths::in_dir(&config.models), &backends);
     for m in models.status() {
         match (&m.error, m.load_ms) {
-            (None, Some(ms)) => eprintln!("edgepix-pool: model {} loaded in {ms:.0} ms", m.name),
-            (Some(e), _) => eprintln!("edgepix-pool: model {} not loaded: {e}", m.name),
+            (None, Some(ms)) => eprintln!("edgepix-pool: model {} loaded on {} in {ms:.0} ms", m.name, m.backend),
+            (Some(e), _) => eprintln!("edgepix-pool: model {} not loaded on {}: {e}", m.name, m.backend),
             _ => {}
         }
     }
-    let service = Arc::new(Service::new(models, Runtime::Native));
+    let mut service_config = ServiceConfig::new(config.secret.clone());
+    service_config.concurrency = config.concurrency;
+    service_config.queue = config.queue;
+    service_config.queue_wait = config.queue_wait;
+    let service = Arc::new(Service::new(models, Runtime::Native, service_config));
     let app = axum::Router::new().fallback(handle).with_state(service);
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     eprintln!("edgepix-pool: listening on http://{}", config.addr);
