@@ -40,6 +40,8 @@ pub enum ErrorCode {
     Unavailable,
     /// The server is busy (queue full); retry after the given time.
     Overloaded,
+    /// The asset has not been analysed yet (`POST .../analyze` first).
+    AnalysisRequired,
     /// A bug or an unexpected failure on our side.
     Internal,
 }
@@ -60,6 +62,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::Unavailable,
         ErrorCode::Overloaded,
+        ErrorCode::AnalysisRequired,
         ErrorCode::Internal,
     ];
 
@@ -79,6 +82,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Overloaded => "overloaded",
+            ErrorCode::AnalysisRequired => "analysis_required",
             ErrorCode::Internal => "internal",
         }
     }
@@ -94,6 +98,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,
+            ErrorCode::AnalysisRequired => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable | ErrorCode::Overloaded => 503,
             ErrorCode::Internal => 500,

@@ -16,6 +16,102 @@ pub enum QueueMessage {
         /// Unix milliseconds when it was sent; also its identity.
         sent_ms: u64,
     },
+    /// Run the body-part detector on an asset for a job.
+    Analyze {
+        /// The job's id.
+        job: String,
+        /// The asset's owner.
+        owner: String,
+        /// The asset's id.
+        asset: String,
+    },
+}
+
+/// Where a job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting on the queue.
+    Queued,
+    /// A consumer is on it.
+    Running,
+    /// Finished; its results are stored.
+    Done,
+    /// Gave up; `error` says why.
+    Failed,
+}
+
+impl JobStatus {
+    /// The status as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored status.
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        [JobStatus::Queued, JobStatus::Running, JobStatus::Done, JobStatus::Failed].into_iter().find(|j| j.as_str() == s)
+    }
+
+    /// Whether the job will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobStatus::Done | JobStatus::Failed)
+    }
+}
+
+/// A job as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Its id (32 hex digits).
+    pub id: String,
+    /// What it does (`analyze`).
+    pub kind: String,
+    /// The asset it works on.
+    pub asset: String,
+    /// Where it is.
+    pub status: JobStatus,
+    /// From 0 to 1.
+    pub progress: f64,
+    /// Why it failed, or why the last attempt did.
+    pub error: Option<String>,
+    /// Deliveries so far.
+    pub attempts: u32,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds of the last change.
+    pub updated_at: u64,
+}
+
+/// An asset's stored analysis: `GET /api/v1/assets/{id}/detections`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The asset.
+    pub asset: String,
+    /// The job that wrote it: the analysis' version.
+    pub version: String,
+    /// The detector (`nudenet-320n`).
+    pub model: String,
+    /// The image's displayed width when analysed.
+    pub width: u32,
+    /// Its displayed height.
+    pub height: u32,
+    /// Unix seconds.
+    pub analyzed_at: u64,
+    /// What was found, best score first.
+    pub detections: Vec<crate::detect::Detection>,
+}
+
+/// Deliveries of one job message before it is marked failed.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Seconds to wait before delivery `attempt` (1-based) is retried:
+/// 2, 4, 8, 16 s, at most 60.
+pub fn retry_delay_secs(attempt: u32) -> u32 {
+    2u32.saturating_pow(attempt.clamp(1, 6)).min(60)
 }
 
 /// Why a queued message could not be read.
@@ -54,6 +150,18 @@ mod tests {
         let m = QueueMessage::Probe { sent_ms: 42 };
         assert_eq!(m.to_json(), r#"{"kind":"probe","sent_ms":42}"#);
         assert_eq!(QueueMessage::parse(&m.to_json()).unwrap(), m);
+    }
+
+    #[test]
+    fn analyze_messages_and_statuses_round_trip() {
+        let m = QueueMessage::Analyze { job: "j1".into(), owner: "a".into(), asset: "x".into() };
+        assert_eq!(m.to_json(), r#"{"kind":"analyze","job":"j1","owner":"a","asset":"x"}"#);
+        assert_eq!(QueueMessage::parse(&m.to_json()).unwrap(), m);
+        for s in [JobStatus::Queued, JobStatus::Running, JobStatus::Done, JobStatus::Failed] {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+        }
+        assert!(JobStatus::Done.is_final() && !JobStatus::Running.is_final());
+        assert_eq!((1..=7).map(retry_delay_secs).collect::<Vec<_>>(), vec![2, 4, 8, 16, 32, 60, 60]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! D1 queries, each bound (never formatted).
 
 use edgepix_core::assets::{AssetId, AssetRecord, Cursor};
+use edgepix_core::detect::{BoxXywh, Class, Detection};
+use edgepix_core::jobs::{Analysis, Job, JobStatus};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Env};
@@ -113,4 +115,184 @@ pub async fn list_assets(db: &D1Database, owner: &str, cursor: Option<&Cursor>, 
     };
     let rows = stmt.map_err(d1)?.all().await.map_err(d1)?.results::<AssetRow>().map_err(d1)?;
     rows.into_iter().map(AssetRow::into_record).collect()
+}
+
+#[derive(Deserialize)]
+struct JobRow {
+    id: String,
+    kind: String,
+    asset_id: String,
+    status: String,
+    progress: f64,
+    error: Option<String>,
+    attempts: f64,
+    created_at: f64,
+    updated_at: f64,
+}
+
+impl JobRow {
+    fn into_job(self) -> ApiResult<Job> {
+        let status = JobStatus::parse(&self.status).ok_or_else(|| ApiError::Corrupt(format!("job {} has status {:?}", self.id, self.status)))?;
+        Ok(Job {
+            id: self.id,
+            kind: self.kind,
+            asset: self.asset_id,
+            status,
+            progress: self.progress,
+            error: self.error,
+            attempts: self.attempts as u32,
+            created_at: self.created_at as u64,
+            updated_at: self.updated_at as u64,
+        })
+    }
+}
+
+const JOB_COLUMNS: &str = "id, kind, asset_id, status, progress, error, attempts, created_at, updated_at";
+
+/// Inserts a new queued job.
+pub async fn insert_job(db: &D1Database, owner: &str, job: &Job) -> ApiResult<()> {
+    let args: [JsValue; 8] = [
+        job.id.as_str().into(),
+        owner.into(),
+        job.kind.as_str().into(),
+        job.asset.as_str().into(),
+        job.status.as_str().into(),
+        job.progress.into(),
+        (job.created_at as f64).into(),
+        (job.updated_at as f64).into(),
+    ];
+    db.prepare("INSERT INTO jobs (id, owner, kind, asset_id, status, progress, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(&args)
+        .map_err(d1)?
+        .run()
+        .await
+        .map_err(d1)?;
+    Ok(())
+}
+
+/// `owner`'s job `id`.
+pub async fn find_job(db: &D1Database, owner: &str, id: &str) -> ApiResult<Option<Job>> {
+    let row = db
+        .prepare(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?1 AND id = ?2"))
+        .bind(&[owner.into(), id.into()])
+        .map_err(d1)?
+        .first::<JobRow>(None)
+        .await
+        .map_err(d1)?;
+    row.map(JobRow::into_job).transpose()
+}
+
+/// Marks a job as taken by a consumer: one more attempt, `running`. Gives
+/// the job after the change, or `None` when it is missing or already final
+/// (a second delivery of a finished job changes nothing).
+pub async fn start_job(db: &D1Database, owner: &str, id: &str, now: u64) -> ApiResult<Option<Job>> {
+    db.prepare("UPDATE jobs SET status = 'running', progress = 0.1, attempts = attempts + 1, updated_at = ?3 WHERE owner = ?1 AND id = ?2 AND status IN ('queued', 'running')")
+        .bind(&[owner.into(), id.into(), (now as f64).into()])
+        .map_err(d1)?
+        .run()
+        .await
+        .map_err(d1)?;
+    Ok(find_job(db, owner, id).await?.filter(|j| !j.status.is_final()))
+}
+
+/// Records why an attempt failed; `final_failure` marks the job failed.
+pub async fn fail_job(db: &D1Database, owner: &str, id: &str, error: &str, final_failure: bool, now: u64) -> ApiResult<()> {
+    let status = if final_failure { "failed" } else { "queued" };
+    db.prepare("UPDATE jobs SET status = ?3, error = ?4, updated_at = ?5 WHERE owner = ?1 AND id = ?2 AND status IN ('queued', 'running')")
+        .bind(&[owner.into(), id.into(), status.into(), error.into(), (now as f64).into()])
+        .map_err(d1)?
+        .run()
+        .await
+        .map_err(d1)?;
+    Ok(())
+}
+
+/// Stores an analysis and finishes its job, in one D1 batch (a
+/// transaction): the old detections go, the new ones and the analysis row
+/// come, the job becomes `done`. Nothing is written twice: the job update
+/// is guarded by its status, and a replayed batch writes the same rows.
+pub async fn store_analysis(db: &D1Database, owner: &str, analysis: &Analysis, now: u64) -> ApiResult<()> {
+    let (asset, job) = (analysis.asset.as_str(), analysis.version.as_str());
+    let mut batch = vec![
+        db.prepare("DELETE FROM detections WHERE owner = ?1 AND asset_id = ?2").bind(&[owner.into(), asset.into()]).map_err(d1)?,
+        db.prepare("INSERT OR REPLACE INTO analyses (owner, asset_id, job_id, model, width, height, analyzed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .bind(&[owner.into(), asset.into(), job.into(), analysis.model.as_str().into(), analysis.width.into(), analysis.height.into(), (now as f64).into()])
+            .map_err(d1)?,
+    ];
+    for (i, d) in analysis.detections.iter().enumerate() {
+        let args: [JsValue; 11] = [
+            owner.into(),
+            asset.into(),
+            (i as u32).into(),
+            d.class.as_str().into(),
+            f64::from(d.score).into(),
+            d.bbox.x.into(),
+            d.bbox.y.into(),
+            d.bbox.w.into(),
+            d.bbox.h.into(),
+            analysis.model.as_str().into(),
+            job.into(),
+        ];
+        batch.push(
+            db.prepare("INSERT INTO detections (owner, asset_id, idx, class, score, x, y, w, h, model, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)").bind(&args).map_err(d1)?,
+        );
+    }
+    batch.push(
+        db.prepare("UPDATE jobs SET status = 'done', progress = 1, error = NULL, updated_at = ?3 WHERE owner = ?1 AND id = ?2")
+            .bind(&[owner.into(), job.into(), (now as f64).into()])
+            .map_err(d1)?,
+    );
+    db.batch(batch).await.map_err(d1)?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct AnalysisRow {
+    job_id: String,
+    model: String,
+    width: u32,
+    height: u32,
+    analyzed_at: f64,
+}
+
+#[derive(Deserialize)]
+struct DetectionRow {
+    class: String,
+    score: f64,
+    x: i32,
+    y: i32,
+    w: i32,
+    h: i32,
+}
+
+/// `owner`'s latest analysis of `asset`, when there is one.
+pub async fn find_analysis(db: &D1Database, owner: &str, asset: &AssetId) -> ApiResult<Option<Analysis>> {
+    let key = [owner.into(), asset.as_str().into()];
+    let Some(a) = db
+        .prepare("SELECT job_id, model, width, height, analyzed_at FROM analyses WHERE owner = ?1 AND asset_id = ?2")
+        .bind(&key)
+        .map_err(d1)?
+        .first::<AnalysisRow>(None)
+        .await
+        .map_err(d1)?
+    else {
+        return Ok(None);
+    };
+    let rows = db
+        .prepare("SELECT class, score, x, y, w, h FROM detections WHERE owner = ?1 AND asset_id = ?2 ORDER BY idx")
+        .bind(&key)
+        .map_err(d1)?
+        .all()
+        .await
+        .map_err(d1)?
+        .results::<DetectionRow>()
+        .map_err(d1)?;
+    let detections = rows
+        .into_iter()
+        .map(|r| {
+            let class = Class::from_name(&r.class).ok_or_else(|| ApiError::Corrupt(format!("stored class {:?}", r.class)))?;
+            Ok(Detection { class, score: r.score as f32, bbox: BoxXywh { x: r.x, y: r.y, w: r.w, h: r.h } })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Some(Analysis { asset: asset.to_string(), version: a.job_id, model: a.model, width: a.width, height: a.height, analyzed_at: a.analyzed_at as u64, detections }))
 }

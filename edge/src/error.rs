@@ -37,6 +37,12 @@ pub enum ApiError {
     /// No asset with this id for the caller.
     #[error("no asset {0}")]
     AssetNotFound(String),
+    /// No job with this id for the caller.
+    #[error("no job {0}")]
+    JobNotFound(String),
+    /// The asset has no finished analysis yet.
+    #[error("asset {0} has not been analysed yet: POST /api/v1/assets/{0}/analyze, then wait for the job")]
+    AnalysisRequired(String),
     /// Missing or invalid credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -84,7 +90,8 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::AssetNotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) => ErrorCode::NotFound,
+            ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,

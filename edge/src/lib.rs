@@ -7,6 +7,7 @@
 //! `queue.rs` consumes the jobs queue.
 #![deny(missing_docs)]
 
+mod analysis;
 mod auth;
 mod bindings;
 mod db;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use edgepix_core::api::PoolHealth;
+use edgepix_core::api::{DetectResponse, ErrorBody, PoolHealth};
 use edgepix_core::signing;
 use futures_util::future::{Either, select};
 use thiserror::Error;
@@ -31,9 +31,30 @@ pub enum PoolError {
     /// The pool answered with an unexpected status.
     #[error("the pool answered {0}")]
     Status(u16),
+    /// The pool refused the request with a JSON error.
+    #[error("the pool answered {status} {code}: {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
     /// The pool's body was not what its API documents.
     #[error("the pool's answer is malformed: {0}")]
     Malformed(String),
+}
+
+impl PoolError {
+    /// Whether trying again later may succeed (the pool is down, busy or
+    /// slow), as opposed to a request it will always refuse.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PoolError::Unreachable { .. } | PoolError::Timeout(_) | PoolError::Malformed(_) => true,
+            PoolError::Status(s) | PoolError::Refused { status: s, .. } => *s >= 500 || *s == 429,
+        }
+    }
 }
 
 /// A configured pool client.
@@ -65,6 +86,17 @@ impl PoolClient {
             return Err(PoolError::Status(resp.status_code()));
         }
         resp.json::<PoolHealth>().await.map_err(|e| PoolError::Malformed(e.to_string()))
+    }
+
+    /// `POST /v1/detect`: NudeNet detections for an image.
+    pub async fn detect(&self, image: Vec<u8>) -> Result<DetectResponse, PoolError> {
+        let mut resp = self.send(Method::Post, "/v1/detect", Some(image), 30_000).await?;
+        let status = resp.status_code();
+        if status != 200 {
+            let body = resp.json::<ErrorBody>().await.map_err(|_| PoolError::Status(status))?;
+            return Err(PoolError::Refused { status, code: body.error.code, message: body.error.message });
+        }
+        resp.json::<DetectResponse>().await.map_err(|e| PoolError::Malformed(e.to_string()))
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>, timeout_ms: u64) -> Result<Response, PoolError> {

@@ -5,8 +5,9 @@
 //! same way forever.
 
 use edgepix_core::jobs::{ProbeReceipt, QueueMessage};
-use worker::{Context, Date, Env, MessageBatch, MessageExt, Result, event};
+use worker::{Context, Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result, event};
 
+use crate::analysis::{self, Outcome};
 use crate::bindings;
 
 /// KV key where the consumer records the latest health probe.
@@ -18,6 +19,10 @@ async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result
     for raw in batch.raw_iter() {
         let text = raw.body().as_string().unwrap_or_default();
         match QueueMessage::parse(&text) {
+            Ok(QueueMessage::Analyze { job, owner, asset }) => match analysis::run(&env, &job, &owner, &asset).await {
+                Outcome::Ack => raw.ack(),
+                Outcome::RetryAfter(secs) => raw.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(secs).build()),
+            },
             Ok(message) => match handle(&message, &env).await {
                 Ok(()) => raw.ack(),
                 Err(e) => {

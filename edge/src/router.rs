@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{assets, dev, docs, health, images, pages};
+use crate::handlers::{assets, dev, docs, health, images, jobs, pages};
 use crate::memory;
 
 /// Routes the request and decorates the response.
@@ -48,10 +48,14 @@ fn routes() -> Router<'static, ()> {
         .get_async("/api/v1/assets", |req, ctx| api(assets::list(req, ctx)))
         .get_async("/api/v1/assets/:id", |req, ctx| api(assets::get(req, ctx)))
         .delete_async("/api/v1/assets/:id", |req, ctx| api(assets::delete(req, ctx)))
+        .post_async("/api/v1/assets/:id/analyze", |req, ctx| api(jobs::analyze(req, ctx)))
+        .get_async("/api/v1/assets/:id/detections", |req, ctx| api(jobs::detections(req, ctx)))
+        .get_async("/api/v1/jobs/:id", |req, ctx| api(jobs::get(req, ctx)))
         .post_async("/api/v1/transform", |req, ctx| api(images::transform(req, ctx)))
         .get_async("/img/:options/:id", |req, ctx| api(images::get(req, ctx)))
         .get("/__dev/memory", |req, ctx| sync(dev::memory(req, ctx)))
         .get_async("/__dev/objects", |req, ctx| api(dev::objects(req, ctx)))
+        .post_async("/__dev/jobs/:id/redeliver", |req, ctx| api(jobs::redeliver(req, ctx)))
         .or_else_any_method("/*path", not_found)
 }
 

@@ -119,7 +119,7 @@ pub async fn delete(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> 
     Ok(Response::empty()?.with_status(204))
 }
 
-fn id_param(ctx: &RouteContext<()>) -> ApiResult<AssetId> {
+pub(crate) fn id_param(ctx: &RouteContext<()>) -> ApiResult<AssetId> {
     let raw = ctx.param("id").map(String::as_str).unwrap_or_default();
     AssetId::parse(raw).map_err(|e| ApiError::InvalidRequest(e.to_string()))
 }

@@ -5,4 +5,5 @@ pub mod dev;
 pub mod docs;
 pub mod health;
 pub mod images;
+pub mod jobs;
 pub mod pages;

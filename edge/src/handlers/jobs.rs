@@ -1,0 +1,111 @@
+//! Analysis jobs: `POST /api/v1/assets/{id}/analyze`, `GET /api/v1/jobs/{id}`,
+//! `GET /api/v1/assets/{id}/detections`. The work itself runs in the queue
+//! consumer (`crate::analysis`).
+
+use edgepix_core::jobs::{Job, JobStatus, QueueMessage};
+use edgepix_core::signing::hex;
+use serde::Serialize;
+use worker::{Date, Request, Response, RouteContext};
+
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::assets::id_param;
+use crate::{auth, bindings, db};
+
+/// A job with its URLs.
+#[derive(Serialize)]
+struct JobView<'a> {
+    #[serde(flatten)]
+    job: &'a Job,
+    urls: JobUrls,
+}
+
+#[derive(Serialize)]
+struct JobUrls {
+    this: String,
+    detections: String,
+}
+
+fn view(job: &Job) -> JobView<'_> {
+    JobView { job, urls: JobUrls { this: format!("/api/v1/jobs/{}", job.id), detections: format!("/api/v1/assets/{}/detections", job.asset) } }
+}
+
+/// `POST /api/v1/assets/{id}/analyze` (owner): queues a detection job and
+/// answers 202 with it; poll its URL (also in `Location`).
+pub async fn analyze(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let who = auth::require(&req, &ctx.env)?;
+    let id = id_param(&ctx)?;
+    let db = db::open(&ctx.env)?;
+    db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    let now = Date::now().as_millis() / 1000;
+    let job = Job {
+        id: new_job_id()?,
+        kind: "analyze".to_owned(),
+        asset: id.to_string(),
+        status: JobStatus::Queued,
+        progress: 0.0,
+        error: None,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    db::insert_job(&db, &who.owner, &job).await?;
+    enqueue(&ctx, &job, &who.owner).await?;
+    let mut resp = Response::from_json(&view(&job))?.with_status(202);
+    resp.headers_mut().set("location", &format!("/api/v1/jobs/{}", job.id))?;
+    Ok(resp)
+}
+
+/// `GET /api/v1/jobs/{id}` (owner): status and progress.
+pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let who = auth::require(&req, &ctx.env)?;
+    let id = job_param(&ctx)?;
+    let job = db::find_job(&db::open(&ctx.env)?, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
+    Ok(Response::from_json(&view(&job))?)
+}
+
+/// `GET /api/v1/assets/{id}/detections` (owner): the latest analysis; 409
+/// `analysis_required` before the first one finished.
+pub async fn detections(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let who = auth::require(&req, &ctx.env)?;
+    let id = id_param(&ctx)?;
+    let db = db::open(&ctx.env)?;
+    db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    let analysis = db::find_analysis(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AnalysisRequired(id.to_string()))?;
+    Ok(Response::from_json(&analysis)?)
+}
+
+/// `POST /__dev/jobs/{id}/redeliver` (development only, owner): sends the
+/// job's message again, so tests can show a second delivery stores nothing
+/// twice.
+pub async fn redeliver(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    if !crate::router::is_dev(&ctx.env) {
+        return Err(ApiError::NotFound { method: req.method().to_string(), path: req.path() });
+    }
+    let who = auth::require(&req, &ctx.env)?;
+    let id = job_param(&ctx)?;
+    let job = db::find_job(&db::open(&ctx.env)?, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
+    enqueue(&ctx, &job, &who.owner).await?;
+    Ok(Response::from_json(&view(&job))?.with_status(202))
+}
+
+async fn enqueue(ctx: &RouteContext<()>, job: &Job, owner: &str) -> ApiResult<()> {
+    let message = QueueMessage::Analyze { job: job.id.clone(), owner: owner.to_owned(), asset: job.asset.clone() };
+    let binding = |source| ApiError::Binding { name: bindings::JOBS, source };
+    ctx.env.queue(bindings::JOBS).map_err(binding)?.send(message.to_json()).await.map_err(binding)
+}
+
+fn job_param(ctx: &RouteContext<()>) -> ApiResult<String> {
+    let raw = ctx.param("id").map(String::as_str).unwrap_or_default();
+    if raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(raw.to_owned())
+    } else {
+        Err(ApiError::InvalidRequest(format!("job id {raw:?} is not 32 lower-case hex digits")))
+    }
+}
+
+/// 128 random bits, hex.
+fn new_job_id() -> ApiResult<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Corrupt(format!("no random bytes: {e}")))?;
+    Ok(hex(&bytes))
+}
