@@ -18,6 +18,7 @@ Modules:
 - [`segment`]: background-removal pre/post-processing (ISNet, masks).
 - [`timing`]: `Server-Timing` header values.
 - [`pixel`]: RGBA buffers and the pixel operations on them.
+- [`policy`]: safe-blur policies and the redactions they plan.
 - [`ratelimit`]: exact fixed-window rate limits (kept in Durable Objects).
 - [`signing`]: request signatures between the Worker and the pool.
 - [`transform`]: Cloudflare-compatible image options and the pipeline.
@@ -31,6 +32,7 @@ pub mod detect;
 pub mod error;
 pub mod jobs;
 pub mod pixel;
+pub mod policy;
 pub mod ratelimit;
 pub mod segment;
 pub mod signing;

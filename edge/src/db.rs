@@ -296,3 +296,69 @@ pub async fn find_analysis(db: &D1Database, owner: &str, asset: &AssetId) -> Api
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(Some(Analysis { asset: asset.to_string(), version: a.job_id, model: a.model, width: a.width, height: a.height, analyzed_at: a.analyzed_at as u64, detections }))
 }
+
+#[derive(Deserialize)]
+struct PolicyRow {
+    name: String,
+    body: String,
+    updated_at: f64,
+}
+
+/// A stored policy: its name, canonical JSON and last change.
+pub struct StoredPolicy {
+    /// The name.
+    pub name: String,
+    /// Canonical JSON.
+    pub body: String,
+    /// Unix seconds.
+    pub updated_at: u64,
+}
+
+impl From<PolicyRow> for StoredPolicy {
+    fn from(r: PolicyRow) -> StoredPolicy {
+        StoredPolicy { name: r.name, body: r.body, updated_at: r.updated_at as u64 }
+    }
+}
+
+/// Creates or replaces `owner`'s policy `name`.
+pub async fn put_policy(db: &D1Database, owner: &str, name: &str, body: &str, now: u64) -> ApiResult<()> {
+    db.prepare("INSERT OR REPLACE INTO policies (owner, name, body, updated_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[owner.into(), name.into(), body.into(), (now as f64).into()])
+        .map_err(d1)?
+        .run()
+        .await
+        .map_err(d1)?;
+    Ok(())
+}
+
+/// `owner`'s policy `name`.
+pub async fn find_policy(db: &D1Database, owner: &str, name: &str) -> ApiResult<Option<StoredPolicy>> {
+    let row = db
+        .prepare("SELECT name, body, updated_at FROM policies WHERE owner = ?1 AND name = ?2")
+        .bind(&[owner.into(), name.into()])
+        .map_err(d1)?
+        .first::<PolicyRow>(None)
+        .await
+        .map_err(d1)?;
+    Ok(row.map(StoredPolicy::from))
+}
+
+/// `owner`'s policies by name.
+pub async fn list_policies(db: &D1Database, owner: &str) -> ApiResult<Vec<StoredPolicy>> {
+    let rows = db
+        .prepare("SELECT name, body, updated_at FROM policies WHERE owner = ?1 ORDER BY name LIMIT 1000")
+        .bind(&[owner.into()])
+        .map_err(d1)?
+        .all()
+        .await
+        .map_err(d1)?
+        .results::<PolicyRow>()
+        .map_err(d1)?;
+    Ok(rows.into_iter().map(StoredPolicy::from).collect())
+}
+
+/// Deletes `owner`'s policy `name` (idempotent).
+pub async fn delete_policy(db: &D1Database, owner: &str, name: &str) -> ApiResult<()> {
+    db.prepare("DELETE FROM policies WHERE owner = ?1 AND name = ?2").bind(&[owner.into(), name.into()]).map_err(d1)?.run().await.map_err(d1)?;
+    Ok(())
+}

@@ -37,6 +37,9 @@ pub enum ApiError {
     /// No asset with this id for the caller.
     #[error("no asset {0}")]
     AssetNotFound(String),
+    /// No policy with this name for the caller (or the asset's owner).
+    #[error("no policy named {0:?} (the built-in one is \"default\")")]
+    PolicyNotFound(String),
     /// No job with this id for the caller.
     #[error("no job {0}")]
     JobNotFound(String),
@@ -90,7 +93,7 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
             ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,

@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{assets, dev, docs, health, images, jobs, pages};
+use crate::handlers::{assets, dev, docs, health, images, jobs, pages, policies};
 use crate::memory;
 
 /// Routes the request and decorates the response.
@@ -51,6 +51,10 @@ fn routes() -> Router<'static, ()> {
         .post_async("/api/v1/assets/:id/analyze", |req, ctx| api(jobs::analyze(req, ctx)))
         .get_async("/api/v1/assets/:id/detections", |req, ctx| api(jobs::detections(req, ctx)))
         .get_async("/api/v1/jobs/:id", |req, ctx| api(jobs::get(req, ctx)))
+        .get_async("/api/v1/policies", |req, ctx| api(policies::list(req, ctx)))
+        .put_async("/api/v1/policies/:name", |req, ctx| api(policies::put(req, ctx)))
+        .get_async("/api/v1/policies/:name", |req, ctx| api(policies::get(req, ctx)))
+        .delete_async("/api/v1/policies/:name", |req, ctx| api(policies::delete(req, ctx)))
         .post_async("/api/v1/transform", |req, ctx| api(images::transform(req, ctx)))
         .get_async("/img/:options/:id", |req, ctx| api(images::get(req, ctx)))
         .get("/__dev/memory", |req, ctx| sync(dev::memory(req, ctx)))

@@ -118,3 +118,109 @@ async fn jobs_and_detections_belong_to_their_owner() {
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_request")));
     wait_done(&token_a(), &job).await;
 }
+
+async fn img(options: &str, asset: &str) -> reqwest::Response {
+    client().get(format!("{}/img/{options}/{asset}", worker())).send().await.expect("worker answers")
+}
+
+async fn pixels(options: &str, asset: &str) -> edgepix_core::pixel::RgbaImage {
+    let resp = img(options, asset).await;
+    assert_eq!(resp.status(), 200, "{options}");
+    let bytes = resp.bytes().await.unwrap();
+    let p = probe(&bytes, &Limits::default()).unwrap();
+    decode(&bytes, &p, None, &Limits::default()).unwrap()
+}
+
+async fn put_policy(token: &str, name: &str, body: &str) -> (u16, Value) {
+    let resp = client().put(format!("{}/api/v1/policies/{name}", worker())).bearer_auth(token).body(body.to_owned()).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_policy_changes_the_pixels_inside_each_detected_box_and_nowhere_else() {
+    let token = token_a();
+    let asset = uploaded(&token, unique("astronaut.png")).await;
+    let resp = img("format=png,policy=default", &asset).await;
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("analysis_required")), "{body}");
+    let job = analyze(&token, &asset).await;
+    wait_done(&token, &job).await;
+    let (_, analysis, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/detections"), &token).await;
+    let face = analysis["detections"].as_array().unwrap().iter().find(|d| d["class"] == "FACE_FEMALE").cloned().expect("a face");
+    let b: Vec<u32> = face["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+
+    let (status, stored) = put_policy(&token, "faces", r#"{"classes": {"FACE_FEMALE": "blur:full"}, "padding": 0}"#).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["policy"]["classes"]["FACE_FEMALE"], "blur:full");
+    let plain = pixels("format=png", &asset).await;
+    let blurred = pixels("format=png,policy=faces", &asset).await;
+    assert_eq!((blurred.width(), blurred.height()), (plain.width(), plain.height()));
+    let inside = |x: u32, y: u32| x >= b[0] && x < b[0] + b[2] && y >= b[1] && y < b[1] + b[3];
+    let (mut diff_in, mut n_in) = (0u64, 0u64);
+    for y in 0..plain.height() {
+        for x in 0..plain.width() {
+            let i = ((y * plain.width() + x) * 4) as usize;
+            let (p, q) = (&plain.data()[i..i + 3], &blurred.data()[i..i + 3]);
+            if inside(x, y) {
+                diff_in += p.iter().zip(q).map(|(a, b)| u64::from(a.abs_diff(*b))).sum::<u64>();
+                n_in += 3;
+            } else {
+                assert_eq!(p, q, "({x},{y}) outside the box changed");
+            }
+        }
+    }
+    let mean_in = diff_in as f64 / n_in as f64;
+    assert!(mean_in > 8.0, "inside the face box the mean change is only {mean_in:.1}");
+
+    // A box policy paints the region black.
+    put_policy(&token, "boxes", r#"{"classes": {"FACE_FEMALE": "box"}, "padding": 0}"#).await;
+    let boxed = pixels("format=png,policy=boxes", &asset).await;
+    let centre = (((b[1] + b[3] / 2) * boxed.width() + b[0] + b[2] / 2) * 4) as usize;
+    assert_eq!(&boxed.data()[centre..centre + 3], &[0, 0, 0]);
+
+    // A re-analysis is a new version: a new ETag for the same URL.
+    let etag = |r: &reqwest::Response| r.headers()["etag"].to_str().unwrap().to_owned();
+    let before = etag(&img("format=png,policy=faces", &asset).await);
+    let again = analyze(&token, &asset).await;
+    wait_done(&token, &again).await;
+    assert_ne!(etag(&img("format=png,policy=faces", &asset).await), before);
+    // So does a change of the policy.
+    let before = etag(&img("format=png,policy=faces", &asset).await);
+    put_policy(&token, "faces", r#"{"classes": {"FACE_FEMALE": "pixelate"}}"#).await;
+    assert_ne!(etag(&img("format=png,policy=faces", &asset).await), before);
+    // An unknown policy is named.
+    let resp = img("format=png,policy=nope", &asset).await;
+    assert_eq!(resp.status(), 404);
+    assert!(resp.text().await.unwrap().contains("nope"));
+}
+
+#[tokio::test]
+async fn policies_are_validated_listed_and_deleted() {
+    let token = token_b();
+    let (status, body) = put_policy(&token, "strict", r#"{"classes": {"FACE_MALE": "smudge"}}"#).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_request")));
+    assert!(body["error"]["message"].as_str().unwrap().contains("smudge"));
+    let (status, _) = put_policy(&token, "strict", r#"{"classes": {"NOSE": "box"}}"#).await;
+    assert_eq!(status, 400);
+    let (status, _) = put_policy(&token, "Bad_Name", "{}").await;
+    assert_eq!(status, 400);
+    let (status, body) = put_policy(&token, "strict", r#"{"classes": {"FACE_MALE": "box", "FACE_FEMALE": "blur"}, "padding": 0.2}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["policy"]["classes"]["FACE_FEMALE"], "blur:enhanced");
+    assert_eq!(body["policy"]["classes"]["BELLY_EXPOSED"], "blur:enhanced", "unlisted classes keep the defaults");
+    let (status, list, _) = call(reqwest::Method::GET, "/api/v1/policies", &token).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"default") && names.contains(&"strict"), "{list}");
+    let (status, default, _) = call(reqwest::Method::GET, "/api/v1/policies/default", &token).await;
+    assert_eq!((status, default["builtin"].as_bool()), (200, Some(true)));
+    assert_eq!(default["policy"]["classes"]["FACE_FEMALE"], "none");
+    let (status, _, _) = call(reqwest::Method::DELETE, "/api/v1/policies/strict", &token).await;
+    assert_eq!(status, 204);
+    let (status, body, _) = call(reqwest::Method::GET, "/api/v1/policies/strict", &token).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    let (status, _, _) = call(reqwest::Method::DELETE, "/api/v1/policies/strict", &token).await;
+    assert_eq!(status, 204, "idempotent");
+}

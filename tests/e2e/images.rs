@@ -200,10 +200,10 @@ async fn every_option_is_applied() {
     for accepted in ["metadata=none", "metadata=keep", "anim=false", "onerror=redirect", "dpr=1.5", "gravity=face"] {
         assert_eq!(img(&format!("{base_opts},{accepted}"), &id, None).await.status(), 200, "{accepted}");
     }
-    // Policies need safe-blur analysis, not offered yet: a clear 400.
+    // A policy needs an analysis of the asset first.
     let resp = img(&format!("{base_opts},policy=default"), &id, None).await;
-    assert_eq!(resp.status(), 400);
-    assert!(resp.text().await.unwrap().contains("policy"));
+    assert_eq!(resp.status(), 409);
+    assert!(resp.text().await.unwrap().contains("analysis_required"));
     // The pad background really is the colour asked for.
     let padded = decode(&img("width=120,height=120,fit=pad,background=%23ff0000,format=png", &id, None).await.bytes().await.unwrap());
     assert_eq!(&padded.data()[..4], &[255, 0, 0, 255]);

@@ -23,6 +23,7 @@ use super::orient::Orientation;
 use super::resample;
 use crate::codec::{self, CodecError, Limits, OutputFormat, Probe};
 use crate::pixel::{Rect, RgbaImage};
+use crate::policy::{Effect, Redaction};
 
 /// Why a transformation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -94,6 +95,12 @@ pub fn output_format(opts: &Options, accept: Option<&str>, has_alpha: bool) -> R
 /// caller resolves it with [`output_format`], since it is part of the
 /// cache key).
 pub fn run(source: &[u8], opts: &Options, format: Option<OutputFormat>, limits: &Limits) -> Result<Output, TransformError> {
+    run_with(source, opts, format, limits, &[])
+}
+
+/// [`run`], with `redactions` (a safe-blur policy's plan, in upright source
+/// pixels) applied to the source before anything else changes it.
+pub fn run_with(source: &[u8], opts: &Options, format: Option<OutputFormat>, limits: &Limits, redactions: &[Redaction]) -> Result<Output, TransformError> {
     let probe = codec::probe(source, limits)?;
     let exif = Orientation::from_exif(probe.orientation);
     let (uw, uh) = exif.output_size(probe.width, probe.height);
@@ -111,12 +118,12 @@ pub fn run(source: &[u8], opts: &Options, format: Option<OutputFormat>, limits: 
             return Err(CodecError::OverBudget { needed, budget: limits.output_budget }.into());
         }
     }
-    let img = render(source, &probe, exif, opts, &plan, limits)?;
+    let img = render(source, &probe, exif, opts, &plan, limits, redactions)?;
     let background = opts.background.map_or([255, 255, 255], |c| [c.r, c.g, c.b]);
     Ok(Output::Image(codec::encode(&img, format, opts.quality.value(), background)?))
 }
 
-fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan: &geometry::Geometry, limits: &Limits) -> Result<RgbaImage, TransformError> {
+fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan: &geometry::Geometry, limits: &Limits, redactions: &[Redaction]) -> Result<RgbaImage, TransformError> {
     let (sw, sh) = (probe.width, probe.height);
     // The plan's crop and output size are in stored pixels and axes.
     let crop = plan.crop.unwrap_or(Rect { x: 0, y: 0, w: sw, h: sh }).clamp_to(sw, sh);
@@ -132,7 +139,22 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
     let mut img = codec::decode(source, probe, Some(need), limits)?;
     let (kx, ky) = (f64::from(img.width()) / f64::from(sw), f64::from(img.height()) / f64::from(sh));
 
-    // Regions are in upright source pixels: map them to the decoded frame.
+    // Redactions and regions are in upright source pixels: map them to the
+    // decoded frame, scaling their sizes with it.
+    let (uw, uh) = exif.output_size(sw, sh);
+    for r in redactions {
+        let stored = scale_rect(exif.rect_to_source(r.rect.clamp_to(uw, uh), sw, sh), kx, ky);
+        if stored.is_empty() {
+            continue;
+        }
+        match r.effect {
+            Effect::Blur { kernel, sigma } => effects::gaussian(&mut img, stored, ((kernel as f64 * kx).round() as u32) | 1, sigma * kx as f32),
+            Effect::Pixelate { cell } => {
+                let _ = img.view_mut().pixelate(stored, ((f64::from(cell) * kx).round() as u32).max(1));
+            }
+            Effect::Fill(color) => effects::fill(&mut img, stored, color),
+        }
+    }
     for region in &opts.regions {
         let r = region.rect().clamp_to(exif.output_size(sw, sh).0, exif.output_size(sw, sh).1);
         if r.is_empty() {

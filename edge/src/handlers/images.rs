@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use worker::{Cache, Date, Headers, HttpMetadata, Request, Response, RouteContext};
 
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::policies;
 use crate::{auth, bindings, db, store};
 
 fn r2(e: worker::Error) -> ApiError {
@@ -27,15 +28,23 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let started = Date::now().as_millis();
     let opts = options::parse(ctx.param("options").map(String::as_str).unwrap_or_default())?;
     let id = AssetId::parse(ctx.param("id").map(String::as_str).unwrap_or_default()).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-    if let Some(policy) = &opts.policy {
-        return Err(ApiError::UnsupportedOption(format!("policy={policy}: blur policies need safe-blur analysis, which this deployment does not offer yet")));
-    }
     let db = db::open(&ctx.env)?;
     let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    // A policy is the asset owner's; its redactions depend on the latest
+    // analysis (its version) and on the policy's content, both in the key.
+    let (redactions, policy_key) = match &opts.policy {
+        None => (Vec::new(), String::new()),
+        Some(name) => {
+            let policy = policies::resolve(&db, &record.owner, name).await?;
+            let analysis = db::find_analysis(&db, &record.owner, &id).await?.ok_or_else(|| ApiError::AnalysisRequired(id.to_string()))?;
+            let digest = hex(&Sha256::digest(policy.to_json().as_bytes()));
+            (policy.plan(&analysis.detections, analysis.width, analysis.height), format!("~{}~{}", analysis.version, &digest[..16]))
+        }
+    };
     let accept = req.headers().get("accept").ok().flatten();
     let format = pipeline::output_format(&opts, accept.as_deref(), record.format != "jpeg")?;
     let variant = format.map_or("json", OutputFormat::as_str);
-    let canonical = opts.canonical();
+    let canonical = format!("{}{policy_key}", opts.canonical());
     let etag = etag(&id, &canonical, variant);
     let vary = matches!(opts.format, None | Some(Format::Auto));
     if req.headers().get("if-none-match").ok().flatten().is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
@@ -50,7 +59,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let cache = Cache::default();
     if bypass {
         let source = store::read_original(&ctx.env, &id).await?;
-        let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &Limits::default())?)?;
+        let (bytes, ct) = encode_output(pipeline::run_with(&source, &opts, format, &Limits::default(), &redactions)?)?;
         let headers = Headers::new();
         headers.set("content-type", &ct)?;
         let resp = Response::builder().with_headers(headers).fixed(bytes);
@@ -82,7 +91,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         }
         None => {
             let source = store::read_original(&ctx.env, &id).await?;
-            let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &Limits::default())?)?;
+            let (bytes, ct) = encode_output(pipeline::run_with(&source, &opts, format, &Limits::default(), &redactions)?)?;
             drop(source);
             let meta = HttpMetadata { content_type: Some(ct.clone()), ..HttpMetadata::default() };
             bucket.put(derived_key, bytes.clone()).http_metadata(meta).execute().await.map_err(r2)?;
@@ -107,6 +116,9 @@ pub async fn transform(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Res
     let url = req.url()?;
     let raw = url.query_pairs().find(|(k, _)| k == "options").map(|(_, v)| v.into_owned()).unwrap_or_default();
     let opts: Options = options::parse(if raw.is_empty() { options::ORIGINAL } else { &raw })?;
+    if let Some(policy) = &opts.policy {
+        return Err(ApiError::UnsupportedOption(format!("policy={policy}: policies apply to stored, analysed assets (GET /img/...), not to posted images")));
+    }
     let limits = Limits::default();
     if req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > limits.max_bytes) {
         return Err(ApiError::PayloadTooLarge { limit: limits.max_bytes });

@@ -56,6 +56,12 @@ pub enum PoolError {
     /// The model ran but failed, or gave an output of the wrong shape.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// The request took longer than the server allows.
+    #[error("the request took longer than {secs} s")]
+    Timeout {
+        /// The limit.
+        secs: u64,
+    },
     /// The handler itself failed (a bug).
     #[error("the handler failed")]
     Internal,
@@ -78,7 +84,7 @@ impl PoolError {
             PoolError::InvalidRequest(_) => ErrorCode::InvalidRequest,
             PoolError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             PoolError::Codec(c) => c.code(),
-            PoolError::ModelUnavailable { .. } => ErrorCode::Unavailable,
+            PoolError::ModelUnavailable { .. } | PoolError::Timeout { .. } => ErrorCode::Unavailable,
             PoolError::Backend(_) | PoolError::Internal => ErrorCode::Internal,
         }
     }

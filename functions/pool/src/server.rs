@@ -9,6 +9,9 @@ use edgepix_inference::{Config as ServiceConfig, ModelPaths, Models, PoolError, 
 
 use crate::config::Config;
 
+/// The longest a request may take, queueing included.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Request bodies above this are refused before they are read whole.
 const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
@@ -41,11 +44,13 @@ async fn handle(State(service): State<Arc<Service>>, req: Request) -> Response {
         Err(_) => return PoolError::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response().map(Body::from),
     };
     let req = http::Request::from_parts(parts, body);
-    // Inference is CPU-bound: keep it off the I/O threads.
-    let resp = tokio::task::spawn_blocking(move || service.handle(&req)).await;
-    match resp {
-        Ok(resp) => resp.map(Body::from),
-        Err(_) => PoolError::Internal.into_response().map(Body::from),
+    // Inference is CPU-bound: keep it off the I/O threads. The answer is
+    // bounded in time; work already running finishes in the background.
+    let work = tokio::task::spawn_blocking(move || service.handle(&req));
+    match tokio::time::timeout(REQUEST_TIMEOUT, work).await {
+        Ok(Ok(resp)) => resp.map(Body::from),
+        Ok(Err(_)) => PoolError::Internal.into_response().map(Body::from),
+        Err(_) => PoolError::Timeout { secs: REQUEST_TIMEOUT.as_secs() }.into_response().map(Body::from),
     }
 }
 
