@@ -71,6 +71,12 @@ impl Backend for OnnxRuntime {
             .map_err(|e| err(e.to_string()))?
             .with_intra_threads(self.threads)
             .map_err(|e| err(e.to_string()))?;
+        if self.device == Device::Cpu {
+            // Without the arena, memory goes back after each run: ISNet at
+            // 1024x1024 otherwise keeps about 1.6 GiB resident.
+            let cpu = ort::ep::CPU::default().with_arena_allocator(false).build();
+            builder = builder.with_execution_providers([cpu]).map_err(|e| err(e.to_string()))?;
+        }
         if let Device::Cuda(id) = self.device {
             // `error_on_failure`: a GPU pool that silently fell back to the
             // CPU would be a lie in every figure it reports.
