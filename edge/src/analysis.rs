@@ -61,14 +61,18 @@ impl Failure {
     fn permanent(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), transient: false }
     }
+
+    fn transient(e: impl std::fmt::Display) -> Failure {
+        Failure { message: e.to_string(), transient: true }
+    }
 }
 
 async fn analyze(env: &Env, db: &worker::D1Database, job: &str, owner: &str, asset: &str, now: u64) -> Result<(), Failure> {
     let id = AssetId::parse(asset).map_err(|e| Failure::permanent(e.to_string()))?;
-    if db::find_asset(db, owner, &id).await.map_err(|e| Failure { message: e.to_string(), transient: true })?.is_none() {
+    if db::find_asset(db, owner, &id).await.map_err(Failure::transient)?.is_none() {
         return Err(Failure::permanent(format!("asset {asset} no longer exists")));
     }
-    let original = store::read_original(env, &id).await.map_err(|e| Failure { message: e.to_string(), transient: true })?;
+    let original = store::read_original(env, &id).await.map_err(Failure::transient)?;
     let found = PoolClient::from_env(env).detect(original).await.map_err(|e| Failure { transient: e.is_transient(), message: e.to_string() })?;
     let analysis = Analysis {
         asset: asset.to_owned(),
@@ -79,5 +83,5 @@ async fn analyze(env: &Env, db: &worker::D1Database, job: &str, owner: &str, ass
         analyzed_at: now,
         detections: found.detections,
     };
-    db::store_analysis(db, owner, &analysis, now).await.map_err(|e| Failure { message: e.to_string(), transient: true })
+    db::store_analysis(db, owner, &analysis, now).await.map_err(Failure::transient)
 }

@@ -83,13 +83,13 @@ impl Verifier {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const NOW: u64 = 1_800_000_000;
 
-    /// A different nonce per call.
-    fn nonce() -> [u8; 16] {
+    /// A different nonce per call (shared with the service's tests).
+    pub(crate) fn nonce() -> [u8; 16] {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut out = [0u8; 16];
         out[..8].copy_from_slice(&N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_le_bytes());

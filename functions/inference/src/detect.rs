@@ -17,7 +17,7 @@ pub const MODEL_NAME: &str = "nudenet-320n";
 /// Runs the detector of `slot` on a decoded (and oriented) image.
 /// `decode_ms` is reported as given.
 pub fn run(slot: &Slot, img: &RgbaImage, decode_ms: f64, mut on_inference: impl FnMut(f64)) -> Result<DetectResponse, PoolError> {
-    let session = slot.session().map_err(|reason| unavailable(slot, reason))?;
+    let session = slot.session()?;
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let (input, letterbox) = detect::preprocess_rgba(img.data(), img.width(), img.height()).map_err(|e| PoolError::InvalidRequest(e.to_string()))?;
@@ -38,8 +38,4 @@ pub fn run(slot: &Slot, img: &RgbaImage, decode_ms: f64, mut on_inference: impl 
         detections,
         timing: DetectTiming { decode_ms, preprocess_ms, inference_ms, postprocess_ms },
     })
-}
-
-pub(crate) fn unavailable(slot: &Slot, reason: &str) -> PoolError {
-    PoolError::ModelUnavailable { model: slot.kind().as_str(), backend: slot.backend().to_owned(), reason: reason.to_owned() }
 }

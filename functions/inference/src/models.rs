@@ -9,6 +9,7 @@ use edgepix_core::api::ModelStatus;
 use edgepix_core::{detect, segment};
 
 use crate::backend::{Backend, ModelSpec, Session};
+use crate::error::PoolError;
 
 /// The models the pool serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,9 +88,13 @@ impl Slot {
         self.backend
     }
 
-    /// The session, or why there is none.
-    pub fn session(&self) -> Result<&dyn Session, &str> {
-        self.session.as_deref().map_err(String::as_str)
+    /// The session, or the 503 that says why there is none.
+    pub fn session(&self) -> Result<&dyn Session, PoolError> {
+        self.session.as_deref().map_err(|reason| PoolError::ModelUnavailable {
+            model: self.kind.as_str(),
+            backend: self.backend.to_owned(),
+            reason: reason.clone(),
+        })
     }
 
     /// Milliseconds it took to load, when it loaded.
@@ -120,7 +125,8 @@ pub struct Models {
 
 impl Models {
     /// Loads the detector on every backend, and the segmenter on the first
-    /// backend that runs large models. A missing or broken file leaves that
+    /// backend that runs large models; every other backend gets an unloaded
+    /// segmenter slot that says why. A missing or broken file leaves that
     /// slot unloaded with its reason (reported by `/healthz`) rather than
     /// failing the whole pool.
     pub fn load(paths: &ModelPaths, backends: &[Arc<dyn Backend>]) -> Models {
@@ -128,14 +134,18 @@ impl Models {
         for backend in backends {
             slots.push(load_one(backend.as_ref(), ModelKind::Detector, paths));
         }
-        match backends.iter().find(|b| b.runs_large_models()) {
-            Some(backend) => slots.push(load_one(backend.as_ref(), ModelKind::Segmenter, paths)),
-            None => slots.push(Slot {
-                kind: ModelKind::Segmenter,
-                backend: backends.first().map_or("none", |b| b.name()),
-                session: Err("ISNet needs the onnxruntime backend: on tract one 1024x1024 inference takes minutes".to_owned()),
-                load_ms: None,
-            }),
+        let large = backends.iter().position(|b| b.runs_large_models());
+        for (i, backend) in backends.iter().enumerate() {
+            slots.push(if Some(i) == large {
+                load_one(backend.as_ref(), ModelKind::Segmenter, paths)
+            } else {
+                Slot {
+                    kind: ModelKind::Segmenter,
+                    backend: backend.name(),
+                    session: Err("ISNet needs the onnxruntime backend: on tract one 1024x1024 inference takes minutes".to_owned()),
+                    load_ms: None,
+                }
+            });
         }
         Models { slots, backends: backends.iter().map(|b| b.name()).collect(), _runtimes: backends.to_vec() }
     }

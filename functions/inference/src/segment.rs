@@ -36,7 +36,7 @@ impl FromStr for Output {
 /// Runs the segmenter of `slot` on a decoded (and oriented) image and
 /// encodes the result as PNG.
 pub fn run(slot: &Slot, mut img: RgbaImage, output: Output, mut on_inference: impl FnMut(f64)) -> Result<Vec<u8>, PoolError> {
-    let session = slot.session().map_err(|reason| crate::detect::unavailable(slot, reason))?;
+    let session = slot.session()?;
     let input = segment::preprocess(&img);
     let started = std::time::Instant::now();
     let out = session.run(input, slot.kind().input())?;

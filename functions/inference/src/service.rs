@@ -176,19 +176,11 @@ impl Service {
         match self.models.slot(kind, backend) {
             Some(slot) => Ok(slot),
             None => match backend {
-                Some(b) if self.models.backends().contains(&b) => Err(PoolError::ModelUnavailable {
-                    model: kind.as_str(),
-                    backend: b.to_owned(),
-                    reason: "ISNet needs the onnxruntime backend: on tract one 1024x1024 inference takes minutes".to_owned(),
-                }),
                 Some(b) => Err(PoolError::InvalidRequest(format!("backend={b:?} is not one of: {}", self.models.backends().join(", ")))),
                 None => Err(PoolError::ModelUnavailable { model: kind.as_str(), backend: "any".to_owned(), reason: "no backend is configured".to_owned() }),
             },
         }
-        .and_then(|slot| match slot.session() {
-            Ok(_) => Ok(slot),
-            Err(reason) => Err(detect::unavailable(slot, reason)),
-        })
+        .and_then(|slot| slot.session().map(|_| slot))
     }
 
     /// Checks the image's header against the limits before it queues.
@@ -289,17 +281,11 @@ mod tests {
 
     use super::*;
     use crate::auth::AuthError;
+    use crate::auth::tests::nonce;
     use crate::backend::Tract;
     use crate::models::ModelPaths;
 
     const SECRET: &[u8] = b"test-secret";
-
-    fn nonce() -> [u8; 16] {
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_le_bytes());
-        out
-    }
 
     fn service() -> Service {
         let models = Models::load(&ModelPaths::in_dir(Path::new("/nonexistent")), &[Arc::new(Tract)]);
