@@ -42,6 +42,15 @@ pub enum ErrorCode {
     Overloaded,
     /// The asset has not been analysed yet (`POST .../analyze` first).
     AnalysisRequired,
+    /// The email or password is wrong (never says which, nor whether the
+    /// email has an account).
+    InvalidCredentials,
+    /// A new password breaks a rule (the message names it).
+    WeakPassword,
+    /// A cookie-authenticated request did not come from our own origin.
+    CsrfRejected,
+    /// The account's plan does not allow more (storage, jobs).
+    QuotaExceeded,
     /// A bug or an unexpected failure on our side.
     Internal,
 }
@@ -63,6 +72,10 @@ impl ErrorCode {
         ErrorCode::Unavailable,
         ErrorCode::Overloaded,
         ErrorCode::AnalysisRequired,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::WeakPassword,
+        ErrorCode::CsrfRejected,
+        ErrorCode::QuotaExceeded,
         ErrorCode::Internal,
     ];
 
@@ -83,6 +96,10 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::AnalysisRequired => "analysis_required",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::CsrfRejected => "csrf_rejected",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::Internal => "internal",
         }
     }
@@ -92,9 +109,9 @@ impl ErrorCode {
         match self {
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::InvalidRequest | ErrorCode::InvalidOption => 400,
-            ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::InvalidRequest | ErrorCode::InvalidOption | ErrorCode::WeakPassword => 400,
+            ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::QuotaExceeded => 403,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,

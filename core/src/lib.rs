@@ -9,6 +9,7 @@ it builds natively (where it is unit-tested) and for every wasm target, and
 each tier stays a thin adapter over it.
 
 Modules:
+- [`account`]: roles, scopes, plans, passwords, access tokens, API keys.
 - [`error`]: the stable error codes every tier answers with.
 - [`jobs`]: messages on the jobs queue.
 - [`api`]: JSON types of the public API (health, errors).
@@ -25,6 +26,7 @@ Modules:
 */
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod api;
 pub mod assets;
 pub mod codec;

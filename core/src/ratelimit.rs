@@ -72,9 +72,143 @@ impl Window {
     }
 }
 
+impl Decision {
+    /// The response headers that describe this decision: `RateLimit-*`
+    /// (IETF httpapi draft) and, when refused, `Retry-After`.
+    pub fn headers(&self, limit: Limit) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("ratelimit-limit", self.limit.to_string()),
+            ("ratelimit-remaining", self.remaining.to_string()),
+            ("ratelimit-reset", self.reset_secs.to_string()),
+            ("ratelimit-policy", format!("{};w={}", limit.limit, limit.window_secs)),
+        ];
+        if !self.allowed {
+            h.push(("retry-after", self.reset_secs.to_string()));
+        }
+        h
+    }
+}
+
+/// A limit the Worker enforces, by name in the `RATE_LIMITS` var.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// Login attempts per account (normalised email).
+    LoginAccount,
+    /// Login attempts per client IP.
+    LoginIp,
+    /// Sign-ups per client IP.
+    SignupIp,
+    /// Uploads per account.
+    Upload,
+    /// Game creations per account.
+    Game,
+    /// Requests to `/api/` per client IP.
+    ApiIp,
+}
+
+impl Rule {
+    /// Every rule.
+    pub const ALL: [Rule; 6] = [Rule::LoginAccount, Rule::LoginIp, Rule::SignupIp, Rule::Upload, Rule::Game, Rule::ApiIp];
+
+    /// The rule's name in `RATE_LIMITS` and in Durable Object keys.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Rule::LoginAccount => "login_account",
+            Rule::LoginIp => "login_ip",
+            Rule::SignupIp => "signup_ip",
+            Rule::Upload => "upload",
+            Rule::Game => "game",
+            Rule::ApiIp => "api_ip",
+        }
+    }
+
+    /// The limit when `RATE_LIMITS` does not set one.
+    pub const fn default_limit(self) -> Limit {
+        match self {
+            Rule::LoginAccount | Rule::LoginIp => Limit { limit: 5, window_secs: 900 },
+            Rule::SignupIp => Limit { limit: 10, window_secs: 3600 },
+            Rule::Upload => Limit { limit: 100, window_secs: 3600 },
+            Rule::Game => Limit { limit: 10, window_secs: 3600 },
+            Rule::ApiIp => Limit { limit: 100, window_secs: 60 },
+        }
+    }
+
+    /// The Durable Object key of this rule for `subject` (an IP, an email,
+    /// an account id).
+    pub fn key(self, subject: &str) -> String {
+        format!("{}:{subject}", self.name())
+    }
+}
+
+/// The limits in force: the defaults, overridden by `RATE_LIMITS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    limits: Vec<(Rule, Limit)>,
+}
+
+/// A `RATE_LIMITS` entry that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("RATE_LIMITS entry {0:?} is not name=N/SECONDS with a known name (login_account, login_ip, signup_ip, upload, game, api_ip)")]
+pub struct RulesError(pub String);
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules { limits: Rule::ALL.iter().map(|&r| (r, r.default_limit())).collect() }
+    }
+}
+
+impl Rules {
+    /// Parses `name=N/S,name=N/S` over the defaults.
+    pub fn parse(config: &str) -> Result<Rules, RulesError> {
+        let mut rules = Rules::default();
+        for entry in config.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let bad = || RulesError(entry.to_owned());
+            let (name, limit) = entry.split_once('=').ok_or_else(bad)?;
+            let rule = Rule::ALL.into_iter().find(|r| r.name() == name.trim()).ok_or_else(bad)?;
+            let limit = Limit::parse(limit).ok_or_else(bad)?;
+            for slot in rules.limits.iter_mut().filter(|(r, _)| *r == rule) {
+                slot.1 = limit;
+            }
+        }
+        Ok(rules)
+    }
+
+    /// The limit of `rule`.
+    pub fn get(&self, rule: Rule) -> Limit {
+        self.limits.iter().find(|(r, _)| *r == rule).map_or(rule.default_limit(), |(_, l)| *l)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_default_and_override_by_name() {
+        let r = Rules::default();
+        assert_eq!(r.get(Rule::LoginAccount), Limit { limit: 5, window_secs: 900 });
+        assert_eq!(r.get(Rule::ApiIp), Limit { limit: 100, window_secs: 60 });
+        let r = Rules::parse("api_ip=1000/60, game=3/3600").unwrap();
+        assert_eq!(r.get(Rule::ApiIp), Limit { limit: 1000, window_secs: 60 });
+        assert_eq!(r.get(Rule::Game), Limit { limit: 3, window_secs: 3600 });
+        assert_eq!(r.get(Rule::Upload), Rule::Upload.default_limit());
+        assert!(Rules::parse("nope=1/1").is_err());
+        assert!(Rules::parse("upload=0/60").is_err());
+        assert_eq!(Rule::LoginIp.key("10.0.0.1"), "login_ip:10.0.0.1");
+    }
+
+    #[test]
+    fn refused_decisions_carry_retry_after() {
+        let limit = Limit::new(1, 60);
+        let mut w = Window::default();
+        let ok = w.hit(0, limit);
+        assert!(!ok.headers(limit).iter().any(|(k, _)| *k == "retry-after"));
+        let refused = w.hit(1_000, limit);
+        let h = refused.headers(limit);
+        assert!(h.contains(&("retry-after", "59".to_owned())), "{h:?}");
+        assert!(h.contains(&("ratelimit-remaining", "0".to_owned())));
+        assert!(h.contains(&("ratelimit-policy", "1;w=60".to_owned())));
+    }
 
     #[test]
     fn allows_exactly_the_limit_then_refuses_until_the_window_ends() {

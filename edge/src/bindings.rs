@@ -14,7 +14,17 @@ pub const JOBS: &str = "JOBS";
 pub const POOL_URL: &str = "POOL_URL";
 /// Secret: the key the Worker signs pool requests with.
 pub const POOL_SECRET: &str = "POOL_SECRET";
-/// Secret: creators' bearer tokens, `name:token,name:token` (until accounts).
-pub const API_TOKENS: &str = "API_TOKENS";
+/// Secret: access-token keys, `kid:seed,...` (the first signs).
+pub const JWT_KEYS: &str = "JWT_KEYS";
+/// Var: the `iss` of access tokens.
+pub const JWT_ISSUER: &str = "JWT_ISSUER";
+/// Var: the `aud` of access tokens.
+pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
+/// Var: PBKDF2 iterations of new password hashes.
+pub const PASSWORD_ITERATIONS: &str = "PASSWORD_ITERATIONS";
+/// Var: emails that become admins at sign-up, comma-separated.
+pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
+/// Var: rate limits, `name=N/SECONDS,...` over the defaults.
+pub const RATE_LIMITS: &str = "RATE_LIMITS";
 /// Var: `"1"` turns on development-only routes and headers.
 pub const DEV: &str = "EDGEPIX_DEV";

@@ -5,9 +5,13 @@
 //! `{"error":{"code":"...","message":"..."}}` with a stable code from
 //! [`edgepix_core::error::ErrorCode`].
 
+use edgepix_core::account::Denied;
+use edgepix_core::account::jwt::TokenError;
+use edgepix_core::account::password::PasswordError;
 use edgepix_core::api::ErrorBody;
 use edgepix_core::codec::CodecError;
 use edgepix_core::error::ErrorCode;
+use edgepix_core::ratelimit::{Decision, Limit, Rule};
 use edgepix_core::transform::geometry::GeometryError;
 use edgepix_core::transform::options::OptionError;
 use edgepix_core::transform::pipeline::TransformError;
@@ -40,6 +44,9 @@ pub enum ApiError {
     /// No policy with this name for the caller (or the asset's owner).
     #[error("no policy named {0:?} (the built-in one is \"default\")")]
     PolicyNotFound(String),
+    /// No account with this id.
+    #[error("no account {0}")]
+    UserNotFound(String),
     /// No job with this id for the caller.
     #[error("no job {0}")]
     JobNotFound(String),
@@ -49,9 +56,41 @@ pub enum ApiError {
     /// Missing or invalid credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// An access token that does not verify.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The email or password is wrong (never which, nor whether the email
+    /// has an account).
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    /// A new password breaks a rule.
+    #[error(transparent)]
+    WeakPassword(#[from] PasswordError),
+    /// A cookie-authenticated request from another origin, or none.
+    #[error("this request authenticates with the session cookie, so it must come from this site (Origin or Referer); send the refresh token in the body instead if you are not a browser")]
+    CsrfRejected,
     /// Known caller, not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// Known caller, not allowed by its role or key scopes.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The plan's quota would be passed.
+    #[error("{0}")]
+    QuotaExceeded(String),
+    /// Over a rate limit.
+    #[error("too many requests ({}: {} per {} s); retry in {} s", rule.name(), limit.limit, limit.window_secs, decision.reset_secs)]
+    RateLimited {
+        /// The rule hit.
+        rule: Rule,
+        /// The refusing decision.
+        decision: Decision,
+        /// The limit in force.
+        limit: Limit,
+    },
+    /// The deployment is misconfigured (a var or secret).
+    #[error("configuration: {0}")]
+    Config(String),
     /// A malformed request (query, header, body shape).
     #[error("{0}")]
     InvalidRequest(String),
@@ -93,11 +132,16 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
             ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
-            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
-            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Unauthorized(_) | ApiError::Token(_) => ErrorCode::Unauthorized,
+            ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ApiError::WeakPassword(_) => ErrorCode::WeakPassword,
+            ApiError::CsrfRejected => ErrorCode::CsrfRejected,
+            ApiError::Forbidden(_) | ApiError::Denied(_) => ErrorCode::Forbidden,
+            ApiError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::InvalidRequest(_) => ErrorCode::InvalidRequest,
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => c.code(),
@@ -106,7 +150,7 @@ impl ApiError {
             ApiError::Transform(TransformError::Geometry(GeometryError::EmptySource { .. })) => ErrorCode::CorruptImage,
             ApiError::Transform(TransformError::Geometry(_)) => ErrorCode::InvalidOption,
             ApiError::Binding { .. } => ErrorCode::Unavailable,
-            ApiError::Transform(_) | ApiError::Corrupt(_) | ApiError::Runtime(_) => ErrorCode::Internal,
+            ApiError::Transform(_) | ApiError::Corrupt(_) | ApiError::Config(_) | ApiError::Runtime(_) => ErrorCode::Internal,
         }
     }
 
@@ -125,8 +169,17 @@ impl ApiError {
             _ => self.to_string(),
         };
         let mut resp = json_error(self.status(), self.code(), &message);
-        if let ApiError::Unauthorized(_) = self {
-            let _ = resp.headers_mut().set("www-authenticate", "Bearer");
+        let headers = resp.headers_mut();
+        match &self {
+            ApiError::Unauthorized(_) | ApiError::Token(_) => {
+                let _ = headers.set("www-authenticate", "Bearer");
+            }
+            ApiError::RateLimited { decision, limit, .. } => {
+                for (name, value) in decision.headers(*limit) {
+                    let _ = headers.set(name, &value);
+                }
+            }
+            _ => {}
         }
         resp
     }

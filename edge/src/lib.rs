@@ -13,12 +13,14 @@ mod bindings;
 mod db;
 mod error;
 mod handlers;
+mod limits;
 mod memory;
 mod pool;
 mod queue;
 mod rate_limiter;
 mod router;
 mod store;
+mod users;
 
 use worker::{Context, Env, Request, Response, Result, event};
 

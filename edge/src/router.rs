@@ -13,8 +13,9 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{assets, dev, docs, health, images, jobs, pages, policies};
-use crate::memory;
+use crate::handlers::{admin, assets, auth, dev, docs, health, images, jobs, keys, pages, policies};
+use crate::{limits, memory};
+use edgepix_core::ratelimit::Rule;
 
 /// Routes the request and decorates the response.
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
@@ -22,7 +23,13 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
     let dev = is_dev(&env);
-    let mut resp = match routes().run(req, env).await {
+    // Every API request counts against its IP's limit before any work.
+    let limited = if path.starts_with("/api/") { limits::hit(&env, Rule::ApiIp, &crate::auth::client_ip(&req)).await.err() } else { None };
+    let routed = match limited {
+        Some(refused) => Ok(refused.into_response()),
+        None => routes().run(req, env).await,
+    };
+    let mut resp = match routed {
         // The router's own 405 is plain text; answer ours.
         Ok(r) if r.status_code() == 405 && !is_json(&r) => ApiError::MethodNotAllowed { method, path }.into_response(),
         Ok(r) => r,
@@ -42,8 +49,24 @@ fn routes() -> Router<'static, ()> {
     Router::new()
         .get("/", |req, ctx| sync(pages::landing(req, ctx)))
         .get("/playground", |req, ctx| sync(pages::playground(req, ctx)))
+        .get("/signup", |req, ctx| sync(pages::signup(req, ctx)))
+        .get("/signin", |req, ctx| sync(pages::signin(req, ctx)))
+        .get("/account", |req, ctx| sync(pages::account(req, ctx)))
+        .get("/.well-known/jwks.json", |req, ctx| sync(auth::jwks(req, ctx)))
         .get_async("/healthz", |req, ctx| api(health::get(req, ctx)))
         .get("/api/v1/openapi.json", |req, ctx| sync(docs::openapi(req, ctx)))
+        .post_async("/api/v1/auth/signup", |req, ctx| api(auth::signup(req, ctx)))
+        .post_async("/api/v1/auth/login", |req, ctx| api(auth::login(req, ctx)))
+        .post_async("/api/v1/auth/refresh", |req, ctx| api(auth::refresh(req, ctx)))
+        .post_async("/api/v1/auth/logout", |req, ctx| api(auth::logout(req, ctx)))
+        .get_async("/api/v1/me", |req, ctx| api(auth::me(req, ctx)))
+        .get_async("/api/v1/me/sessions", |req, ctx| api(auth::sessions(req, ctx)))
+        .delete_async("/api/v1/me/sessions", |req, ctx| api(auth::sign_out_everywhere(req, ctx)))
+        .post_async("/api/v1/me/keys", |req, ctx| api(keys::create(req, ctx)))
+        .get_async("/api/v1/me/keys", |req, ctx| api(keys::list(req, ctx)))
+        .delete_async("/api/v1/me/keys/:id", |req, ctx| api(keys::revoke(req, ctx)))
+        .get_async("/api/v1/admin/users", |req, ctx| api(admin::list(req, ctx)))
+        .patch_async("/api/v1/admin/users/:id", |req, ctx| api(admin::update(req, ctx)))
         .post_async("/api/v1/assets", |req, ctx| api(assets::create(req, ctx)))
         .get_async("/api/v1/assets", |req, ctx| api(assets::list(req, ctx)))
         .get_async("/api/v1/assets/:id", |req, ctx| api(assets::get(req, ctx)))

@@ -27,9 +27,28 @@ fn url(var: &str) -> String {
     }
 }
 
-/// A client with a short timeout.
+/// A client with a short timeout, sending as a client address of its own
+/// (`CF-Connecting-IP: 10.a.b.c`, random), so that it has its own per-IP
+/// rate-limit budgets (miniflare keeps a client-sent `CF-Connecting-IP`).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("reqwest client")
+    client_from(&random_ip())
+}
+
+/// A client with a short timeout that sends as client address `ip`.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cf-connecting-ip", reqwest::header::HeaderValue::from_str(ip).expect("an IP address is a header value"));
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .default_headers(headers)
+        .build()
+        .expect("reqwest client")
+}
+
+/// A random private address, `10.a.b.c`.
+pub fn random_ip() -> String {
+    let b = nonce();
+    format!("10.{}.{}.{}", b[0], b[1], b[2])
 }
 
 /// A real photo from the test set (scikit-image's and matplotlib's sample
@@ -127,4 +146,100 @@ pub fn nonce() -> [u8; 16] {
     let mut n = [0u8; 16];
     getrandom::fill(&mut n).expect("the OS gives random bytes");
     n
+}
+
+/// The Worker's `JWT_KEYS` secret (`kid:seed_base64url,...`, the first key
+/// signs), from `EDGEPIX_JWT_KEYS`.
+pub fn jwt_keys() -> String {
+    required("EDGEPIX_JWT_KEYS")
+}
+
+/// The issuer of the Worker's access tokens (`EDGEPIX_JWT_ISSUER`, default
+/// `edgepix`).
+pub fn jwt_issuer() -> String {
+    env_or("EDGEPIX_JWT_ISSUER", "edgepix")
+}
+
+/// The audience of the Worker's access tokens (`EDGEPIX_JWT_AUDIENCE`,
+/// default `edgepix-api`).
+pub fn jwt_audience() -> String {
+    env_or("EDGEPIX_JWT_AUDIENCE", "edgepix-api")
+}
+
+fn required(var: &str) -> String {
+    std::env::var(var).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| panic!("{var} is not set: run these tests through `cargo xtask test`"))
+}
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+/// A fresh account, signed up and logged in (session `"token"`) from a
+/// client address of its own.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// The normalised email.
+    pub email: String,
+    /// Its password.
+    pub password: String,
+    /// The account id (`usr_...`).
+    pub id: String,
+    /// The access token of its login.
+    pub access_token: String,
+    /// The refresh token of its login (unused).
+    pub refresh_token: String,
+    /// The client address it signed up and logged in from.
+    pub ip: String,
+}
+
+impl Account {
+    /// A client that sends as this account's address.
+    pub fn client(&self) -> reqwest::Client {
+        client_from(&self.ip)
+    }
+}
+
+/// Signs up a unique `e2e-<hex>@example.com` with a strong password as
+/// `role` (`"creator"` or `"viewer"`) and logs it in.
+pub async fn new_account(role: &str) -> Account {
+    let ip = random_ip();
+    let c = client_from(&ip);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let email = format!("e2e-{}@example.com", hex(&nonce()[..8]));
+    let password = format!("Quartz-{}-kettle!", hex(&nonce()[..8]));
+    let mut body = serde_json::json!({"email": email, "password": password});
+    if role != "creator" {
+        body["role"] = role.into();
+    }
+    let resp = c.post(format!("{}/api/v1/auth/signup", worker())).json(&body).send().await.expect("worker answers");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(status, 202, "sign-up of {email}: {text}");
+    let resp = c
+        .post(format!("{}/api/v1/auth/login", worker()))
+        .json(&serde_json::json!({"email": email, "password": password, "session": "token"}))
+        .send()
+        .await
+        .expect("worker answers");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "login of {email}: {text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("login answer of {email} is not JSON ({e}): {text}"));
+    assert_eq!(v["user"]["role"], role, "{text}");
+    let field = |f: &str, v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("no {f} in {text}")).to_owned();
+    Account {
+        id: field("user.id", &v["user"]["id"]),
+        access_token: field("access_token", &v["access_token"]),
+        refresh_token: field("refresh_token", &v["refresh_token"]),
+        email,
+        password,
+        ip,
+    }
+}
+
+/// The account id behind `token` (an access token or API key), from
+/// `GET /api/v1/me`: the `owner` of what it creates.
+pub async fn account_id(token: &str) -> String {
+    let me: serde_json::Value = client().get(format!("{}/api/v1/me", worker())).bearer_auth(token).send().await.expect("worker answers").json().await.expect("JSON");
+    me["id"].as_str().unwrap_or_else(|| panic!("no account behind the token: {me}")).to_owned()
 }

@@ -1,5 +1,7 @@
 //! `cargo xtask bench transform`: the edge image engine against sharp.
 //! `cargo xtask bench inference`: the function pool against NudeNet-Python.
+//! `cargo xtask bench auth`: sign-up, sign-in and token checks in the local
+//! Worker against a request that does no account work, and the KDF natively.
 //!
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
@@ -13,7 +15,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::system::{self, Options};
-use crate::{Result, build, cmd, dev, project, setup};
+use crate::{Result, accounts, build, cmd, dev, project, setup};
 
 const RUNS: &str = "15";
 
@@ -22,7 +24,8 @@ pub fn run(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("transform") => transform(),
         Some("inference") => inference(),
-        _ => Err("usage: cargo xtask bench transform|inference".to_owned()),
+        Some("auth") => auth(),
+        _ => Err("usage: cargo xtask bench transform|inference|auth".to_owned()),
     }
 }
 
@@ -34,17 +37,18 @@ fn transform() -> Result {
     let out = project::root().join("target/bench");
     let state = out.join("state");
     let _ = std::fs::remove_dir_all(&state);
-    let token = dev::random_hex(24)?;
     let opts = Options {
         port: system::free_port()?,
         pool_port: system::free_port()?,
         spin_port: None,
         state,
         pool_secret: dev::random_hex(32)?,
-        api_tokens: format!("bench:{token}"),
+        jwt_keys: accounts::new_jwt_key()?,
+        admin_emails: String::new(),
         logs: Some(out.clone()),
     };
     let mut sys = system::start(&opts)?;
+    let token = accounts::creator(&sys.worker_url, "bench@edgepix.test", &format!("pw-{}", dev::random_hex(16)?), "bench", "198.51.100.7")?;
     let js = cmd::output(
         cmd::new("node")
             .arg("xtask/bench/transform.mjs")
@@ -93,6 +97,51 @@ fn transform() -> Result {
 fn native(file: &Path, options: &str) -> Result<Value> {
     let out = cmd::output(cmd::cargo().args(["run", "--quiet", "--release", "-p", "edgepix-core", "--example", "transform", "--"]).arg(file).arg(options).arg(RUNS))?;
     serde_json::from_str(out.trim()).map_err(|e| format!("native bench output: {e}"))
+}
+
+/// Requests per kind in the auth benchmark.
+const AUTH_RUNS: usize = 15;
+
+/// In one run against the local Worker: the median wall time of a login
+/// that fails before any account work (a malformed email: the same rate
+/// limit hits and routing), of a login of an unknown email (the KDF is
+/// spent anyway), of a real login, of a sign-up, and of a request with an
+/// access token; the ratio of each to the first; and the KDF natively.
+/// Every login comes from its own client address and account, so no rate
+/// limit is reached.
+fn auth() -> Result {
+    setup::ensure(setup::Needs::default())?;
+    build::worker()?;
+    build::client()?;
+    build::pool()?;
+    let out = project::root().join("target/bench-auth");
+    let state = out.join("state");
+    let _ = std::fs::remove_dir_all(&state);
+    let opts = Options {
+        port: system::free_port()?,
+        pool_port: system::free_port()?,
+        spin_port: None,
+        state,
+        pool_secret: dev::random_hex(32)?,
+        jwt_keys: accounts::new_jwt_key()?,
+        admin_emails: String::new(),
+        logs: Some(out.clone()),
+    };
+    let mut sys = system::start(&opts)?;
+    let timed = accounts::time_auth(&sys.worker_url, AUTH_RUNS);
+    sys.stop();
+    let rows = timed?;
+    let iterations = "100000";
+    let native = cmd::output(cmd::cargo().args(["run", "--quiet", "--release", "-p", "edgepix-core", "--example", "kdf", "--", iterations, "15"]))?;
+    let native: Value = serde_json::from_str(native.trim()).map_err(|e| format!("kdf output: {e}"))?;
+    println!("auth benchmark: local Worker over HTTP (wrangler dev), PBKDF2-SHA256 {iterations} iterations, median of {AUTH_RUNS} requests (ms)");
+    let base = rows.first().map_or(f64::NAN, |r| r.1);
+    for (name, ms) in &rows {
+        println!("{name:<58} {ms:>8.1}   x{:.1}", ms / base);
+    }
+    println!("login CPU beyond routing and rate limits (real login - malformed login): {:.1} ms", rows.get(2).map_or(f64::NAN, |r| r.1) - base);
+    println!("native PBKDF2 verification, same iterations: {:.1} ms", native["median_ms"].as_f64().unwrap_or(f64::NAN));
+    Ok(())
 }
 
 /// Runs per photo for the inference benchmark.

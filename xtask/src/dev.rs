@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::system::{self, Options};
-use crate::{Result, build, project, setup};
+use crate::{Result, accounts, build, project, setup};
 
 /// Runs the system until interrupted.
 pub fn run(args: &[String]) -> Result {
@@ -27,9 +27,27 @@ pub fn run(args: &[String]) -> Result {
     let state = project::state_dir();
     std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
     let pool_secret = dev_secret(&state, "pool-secret")?;
-    let api_token = dev_secret(&state, "api-token")?;
+    let jwt_keys = match std::fs::read_to_string(state.join("jwt-keys")) {
+        Ok(k) if !k.trim().is_empty() => k.trim().to_owned(),
+        _ => {
+            let k = accounts::new_jwt_key()?;
+            std::fs::write(state.join("jwt-keys"), &k).map_err(|e| format!("cannot write the dev JWT key: {e}"))?;
+            k
+        }
+    };
+    let email = "dev@edgepix.local";
+    let password = format!("pw-{}", dev_secret(&state, "dev-password")?);
     system::handle_signals()?;
-    let mut sys = system::start(&Options { port, pool_port, spin_port, state: state.join("wrangler"), pool_secret, api_tokens: format!("dev:{api_token}"), logs: None })?;
+    let mut sys = system::start(&Options { port, pool_port, spin_port, state: state.join("wrangler"), pool_secret, jwt_keys, admin_emails: email.to_owned(), logs: None })?;
+    let key_file = state.join("dev-api-key");
+    let api_token = match std::fs::read_to_string(&key_file) {
+        Ok(k) if accounts::key_works(&sys.worker_url, k.trim(), "127.0.0.1") => k.trim().to_owned(),
+        _ => {
+            let k = accounts::creator(&sys.worker_url, email, &password, "cargo xtask dev", "127.0.0.1")?;
+            std::fs::write(&key_file, &k).map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
+            k
+        }
+    };
     println!();
     println!("edgepix is running:");
     println!("  worker  {}/", sys.worker_url);
@@ -38,7 +56,8 @@ pub fn run(args: &[String]) -> Result {
         println!("  spin    {spin}/healthz");
     }
     println!("  state   {}", state.display());
-    println!("  token   Authorization: Bearer {api_token}   (creator \"dev\", for /api/v1/assets)");
+    println!("  sign in {}/signin   as {email} / {password}   (an admin)", sys.worker_url);
+    println!("  API key Authorization: Bearer {api_token}");
     println!("Ctrl-C stops everything.");
     let outcome = loop {
         if system::stop_requested() {

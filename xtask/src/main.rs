@@ -7,10 +7,12 @@
 //! cargo xtask build [worker|client|edge|pool|spin|all] build tiers (wrangler's [build] runs `build edge`)
 //! cargo xtask tidy                                     repository invariants (routes vs OpenAPI, ...)
 //! cargo xtask parity                                   the pool against NudeNet and @imgly's ISNet (a test)
-//! cargo xtask bench transform|inference                engines against their peers (timings printed)
+//! cargo xtask bench transform|inference|auth           engines against their peers (timings printed)
+//! cargo xtask keygen                                   a new access-token key for JWT_KEYS
 //! ```
 //! `main` only turns a task's result into an exit code.
 
+mod accounts;
 mod bench;
 mod build;
 mod cmd;
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         "tidy" => tidy::run(),
         "bench" => bench::run(&rest),
         "parity" => parity::run(&rest),
+        "keygen" => accounts::keygen(),
         _ => Err(format!("unknown task {task:?}\n\n{}", usage())),
     };
     match result {
@@ -50,12 +53,13 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask <dev|test|setup|build|tidy|parity|bench> [options]\n\
+    "usage: cargo xtask <dev|test|setup|build|tidy|parity|bench|keygen> [options]\n\
      \n  dev    set up, build and run the Worker and the function pool locally\n\
      \n  test   set up, build and run every test; ends with 'N passed, N failed'\n\
      \n  setup  install what is missing (--browser adds Chromium)\n\
      \n  build  build tiers: worker, client, edge (worker+client), pool, spin, all\n\
      \n  tidy   check repository invariants\
      \n  parity the pool's detections and masks against NudeNet's and @imgly's\
-     \n  bench  transform: the image engine against sharp; inference: the pool against NudeNet"
+     \n  bench  transform: the image engine against sharp; inference: the pool against NudeNet; auth: logins in the Worker\
+     \n  keygen print a new access-token key (kid:seed) for the JWT_KEYS secret"
 }

@@ -118,8 +118,10 @@ pub struct Options {
     pub state: PathBuf,
     /// The secret the Worker signs pool requests with.
     pub pool_secret: String,
-    /// Creators' bearer tokens for the Worker, `name:token,...`.
-    pub api_tokens: String,
+    /// The Worker's access-token keys (`JWT_KEYS`).
+    pub jwt_keys: String,
+    /// Emails that become admins at sign-up (`ADMIN_EMAILS`).
+    pub admin_emails: String,
     /// Where children's logs go; `None` shows them on the terminal.
     pub logs: Option<PathBuf>,
 }
@@ -194,7 +196,7 @@ pub fn start(opts: &Options) -> Result<System> {
     // shows those), and values may hold any character.
     let env_file = opts.state.join("dev.env");
     std::fs::create_dir_all(&opts.state).map_err(|e| format!("cannot create {}: {e}", opts.state.display()))?;
-    let env_text = format!("POOL_URL={pool_url}\nPOOL_SECRET={}\nAPI_TOKENS={}\nEDGEPIX_DEV=1\n", opts.pool_secret, opts.api_tokens);
+    let env_text = format!("POOL_URL={pool_url}\nPOOL_SECRET={}\nJWT_KEYS={}\nADMIN_EMAILS={}\nEDGEPIX_DEV=1\n", opts.pool_secret, opts.jwt_keys, opts.admin_emails);
     write_private(&env_file, &env_text)?;
     let mut wrangler = cmd::new(project::node_bin("wrangler"));
     wrangler

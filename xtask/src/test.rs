@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::system::{self, Options};
-use crate::{Result, build, cmd, dev, parity, project, setup, tidy};
+use crate::{Result, accounts, build, cmd, dev, parity, project, setup, tidy};
 
 /// Counts of tests across every runner.
 #[derive(Debug, Default)]
@@ -120,10 +120,17 @@ pub fn run(args: &[String]) -> Result {
 
     t.check("parity: reference outputs (NudeNet, ISNet on onnxruntime, Python)", parity::reference());
 
-    let (token_a, token_b) = (dev::random_hex(24)?, dev::random_hex(24)?);
     let pool_secret = dev::random_hex(32)?;
-    match start_system(format!("creator-a:{token_a},creator-b:{token_b}"), &pool_secret) {
-        Ok(mut sys) => {
+    let jwt_keys = accounts::new_jwt_key()?;
+    let admin_email = "admin@edgepix.test";
+    let admin_password = format!("pw-{}", dev::random_hex(16)?);
+    let creators = |sys: &system::System| -> Result<(String, String)> {
+        let a = accounts::creator(&sys.worker_url, "creator-a@edgepix.test", &format!("pw-{}", dev::random_hex(16)?), "e2e", "198.51.100.1")?;
+        let b = accounts::creator(&sys.worker_url, "creator-b@edgepix.test", &format!("pw-{}", dev::random_hex(16)?), "e2e", "198.51.100.2")?;
+        Ok((a, b))
+    };
+    match start_system(&jwt_keys, admin_email, &pool_secret).and_then(|sys| creators(&sys).map(|tokens| (sys, tokens))) {
+        Ok((mut sys, (token_a, token_b))) => {
             let url = |u: &Option<String>| u.clone().unwrap_or_default();
             let envs = [
                 ("EDGEPIX_URL", sys.worker_url.clone()),
@@ -134,6 +141,9 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_TOKEN_A", token_a.clone()),
                 ("EDGEPIX_TOKEN_B", token_b.clone()),
                 ("EDGEPIX_POOL_SECRET", pool_secret.clone()),
+                ("EDGEPIX_JWT_KEYS", jwt_keys.clone()),
+                ("EDGEPIX_ADMIN_EMAIL", admin_email.to_owned()),
+                ("EDGEPIX_ADMIN_PASSWORD", admin_password.clone()),
                 ("EDGEPIX_POOL_BIN", build::pool_bin().display().to_string()),
                 ("EDGEPIX_MODELS", project::models().display().to_string()),
                 ("EDGEPIX_ONNXRUNTIME", setup::onnxruntime_path().display().to_string()),
@@ -151,7 +161,7 @@ pub fn run(args: &[String]) -> Result {
     finish(&t, started)
 }
 
-fn start_system(api_tokens: String, pool_secret: &str) -> Result<system::System> {
+fn start_system(jwt_keys: &str, admin_email: &str, pool_secret: &str) -> Result<system::System> {
     let state = project::root().join("target/xtask-test-state");
     let logs = project::root().join("target/xtask-logs");
     let _ = std::fs::remove_dir_all(&state);
@@ -162,7 +172,8 @@ fn start_system(api_tokens: String, pool_secret: &str) -> Result<system::System>
         spin_port: Some(system::free_port()?),
         state: PathBuf::from(&state),
         pool_secret: pool_secret.to_owned(),
-        api_tokens,
+        jwt_keys: jwt_keys.to_owned(),
+        admin_emails: admin_email.to_owned(),
         logs: Some(logs),
     };
     cmd::timed("start the system", || system::start(&opts))

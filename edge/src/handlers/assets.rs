@@ -6,7 +6,10 @@ use serde::Serialize;
 use worker::{Date, FormEntry, Request, Response, RouteContext};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{auth, db, store};
+use edgepix_core::account::Scope;
+use edgepix_core::ratelimit::Rule;
+
+use crate::{auth, db, limits, store, users};
 
 /// An asset with ready-made URLs.
 #[derive(Serialize)]
@@ -42,7 +45,8 @@ fn view(record: &AssetRecord) -> AssetView<'_> {
 /// id is the SHA-256 of the bytes, so a second upload of the same bytes by
 /// the same creator answers 200 with the existing record.
 pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsWrite).await?;
+    limits::hit(&ctx.env, Rule::Upload, &who.owner).await?;
     let limits = Limits::default();
     let bytes = read_image(&mut req, limits.max_bytes).await?;
     let probe = codec::probe(&bytes, &limits)?;
@@ -51,6 +55,17 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
     let db = db::open(&ctx.env)?;
     if let Some(existing) = db::find_asset(&db, &who.owner, &id).await? {
         return Ok(Response::from_json(&view(&existing))?);
+    }
+    let quota = who.principal.plan.quota();
+    let used = users::usage(&db, &who.owner, auth::now()).await?.bytes;
+    if used + bytes.len() as u64 > quota.bytes {
+        return Err(ApiError::QuotaExceeded(format!(
+            "storing {} more bytes would pass the {} plan's {} bytes ({} used); delete assets or change plans",
+            bytes.len(),
+            who.principal.plan,
+            quota.bytes,
+            used
+        )));
     }
     let (width, height) = probe.display_size();
     let record = AssetRecord {
@@ -69,7 +84,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
 
 /// `GET /api/v1/assets/{id}`: the caller's record.
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsRead).await?;
     let id = id_param(&ctx)?;
     let db = db::open(&ctx.env)?;
     let record = db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
@@ -85,7 +100,7 @@ struct Page<'a> {
 /// `GET /api/v1/assets?limit=N&cursor=C`: the caller's assets, newest
 /// first (limit 1-100, default 20).
 pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsRead).await?;
     let url = req.url()?;
     let mut limit = 20;
     let mut cursor = None;
@@ -106,7 +121,7 @@ pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 /// else holds the same bytes, the original and every derivative. Deleting
 /// what is already gone answers 204 too; someone else's asset is 403.
 pub async fn delete(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsWrite).await?;
     let id = id_param(&ctx)?;
     let db = db::open(&ctx.env)?;
     if db::find_asset(&db, &who.owner, &id).await?.is_none() {

@@ -112,7 +112,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 /// `POST /api/v1/transform?options=...`: transforms the posted image
 /// without storing it (same engine, same limits).
 pub async fn transform(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    auth::require(&req, &ctx.env)?;
+    auth::require(&req, &ctx.env, edgepix_core::account::Scope::AssetsWrite).await?;
     let url = req.url()?;
     let raw = url.query_pairs().find(|(k, _)| k == "options").map(|(_, v)| v.into_owned()).unwrap_or_default();
     let opts: Options = options::parse(if raw.is_empty() { options::ORIGINAL } else { &raw })?;

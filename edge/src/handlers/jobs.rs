@@ -7,6 +7,7 @@ use edgepix_core::signing::hex;
 use serde::Serialize;
 use worker::{Date, Request, Response, RouteContext};
 
+use edgepix_core::account::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::assets::id_param;
 use crate::{auth, bindings, db};
@@ -32,11 +33,16 @@ fn view(job: &Job) -> JobView<'_> {
 /// `POST /api/v1/assets/{id}/analyze` (owner): queues a detection job and
 /// answers 202 with it; poll its URL (also in `Location`).
 pub async fn analyze(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsWrite).await?;
     let id = id_param(&ctx)?;
     let db = db::open(&ctx.env)?;
     db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
     let now = Date::now().as_millis() / 1000;
+    let quota = who.principal.plan.quota();
+    let started = crate::users::usage(&db, &who.owner, now).await?.jobs_24h;
+    if started >= u64::from(quota.jobs_per_day) {
+        return Err(ApiError::QuotaExceeded(format!("the {} plan allows {} jobs in 24 hours and {started} were started", who.principal.plan, quota.jobs_per_day)));
+    }
     let job = Job {
         id: new_job_id()?,
         kind: "analyze".to_owned(),
@@ -57,7 +63,7 @@ pub async fn analyze(req: Request, ctx: RouteContext<()>) -> ApiResult<Response>
 
 /// `GET /api/v1/jobs/{id}` (owner): status and progress.
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsRead).await?;
     let id = job_param(&ctx)?;
     let job = db::find_job(&db::open(&ctx.env)?, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
     Ok(Response::from_json(&view(&job))?)
@@ -66,7 +72,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 /// `GET /api/v1/assets/{id}/detections` (owner): the latest analysis; 409
 /// `analysis_required` before the first one finished.
 pub async fn detections(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsRead).await?;
     let id = id_param(&ctx)?;
     let db = db::open(&ctx.env)?;
     db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
@@ -81,7 +87,7 @@ pub async fn redeliver(req: Request, ctx: RouteContext<()>) -> ApiResult<Respons
     if !crate::router::is_dev(&ctx.env) {
         return Err(ApiError::NotFound { method: req.method().to_string(), path: req.path() });
     }
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::AssetsWrite).await?;
     let id = job_param(&ctx)?;
     let job = db::find_job(&db::open(&ctx.env)?, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
     enqueue(&ctx, &job, &who.owner).await?;

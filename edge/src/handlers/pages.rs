@@ -6,6 +6,9 @@ use crate::error::ApiResult;
 
 const LANDING: &str = include_str!("../../../r2-assets/templates/landing.html");
 const PLAYGROUND: &str = include_str!("../../../r2-assets/templates/playground.html");
+const SIGNUP: &str = include_str!("../../../r2-assets/templates/signup.html");
+const SIGNIN: &str = include_str!("../../../r2-assets/templates/signin.html");
+const ACCOUNT: &str = include_str!("../../../r2-assets/templates/account.html");
 
 /// `GET /`: what edgepix is, with live status and links to the API docs.
 pub fn landing(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
@@ -16,4 +19,19 @@ pub fn landing(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
 /// the URL and the result update.
 pub fn playground(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
     Ok(Response::from_html(PLAYGROUND)?)
+}
+
+/// `GET /signup`: create an account, then sign in to it.
+pub fn signup(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    Ok(Response::from_html(SIGNUP)?)
+}
+
+/// `GET /signin`: sign in with email and password (refresh cookie).
+pub fn signin(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    Ok(Response::from_html(SIGNIN)?)
+}
+
+/// `GET /account`: the account, its API keys and its sessions.
+pub fn account(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    Ok(Response::from_html(ACCOUNT)?)
 }

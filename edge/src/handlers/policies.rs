@@ -7,6 +7,8 @@ use edgepix_core::transform::options::PolicyName;
 use serde::Serialize;
 use worker::{Date, Request, Response, RouteContext};
 
+use edgepix_core::account::Scope;
+
 use crate::error::{ApiError, ApiResult};
 use crate::{auth, db};
 
@@ -36,7 +38,7 @@ fn name_param(ctx: &RouteContext<()>) -> ApiResult<PolicyName> {
 
 /// `PUT /api/v1/policies/{name}`: creates or replaces a policy.
 pub async fn put(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::PoliciesWrite).await?;
     let name = name_param(&ctx)?;
     let body = req.bytes().await?;
     if body.len() > MAX_BODY {
@@ -52,7 +54,7 @@ pub async fn put(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Response>
 
 /// `GET /api/v1/policies/{name}`.
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::PoliciesRead).await?;
     let name = name_param(&ctx)?;
     match db::find_policy(&db::open(&ctx.env)?, &who.owner, name.as_str()).await? {
         Some(p) => view(&p.name, &p.body, false, Some(p.updated_at)),
@@ -75,7 +77,7 @@ struct ListEntry<'a> {
 
 /// `GET /api/v1/policies`: the caller's policies (and the built-in one).
 pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::PoliciesRead).await?;
     let stored = db::list_policies(&db::open(&ctx.env)?, &who.owner).await?;
     let mut policies: Vec<ListEntry<'_>> = stored.iter().map(|p| ListEntry { name: &p.name, builtin: false, updated_at: Some(p.updated_at) }).collect();
     if !stored.iter().any(|p| p.name == DEFAULT) {
@@ -86,7 +88,7 @@ pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 
 /// `DELETE /api/v1/policies/{name}`: idempotent; 204.
 pub async fn delete(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
-    let who = auth::require(&req, &ctx.env)?;
+    let who = auth::require(&req, &ctx.env, Scope::PoliciesWrite).await?;
     let name = name_param(&ctx)?;
     db::delete_policy(&db::open(&ctx.env)?, &who.owner, name.as_str()).await?;
     Ok(Response::empty()?.with_status(204))
