@@ -23,7 +23,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = Keyring::parse(s);
     let _ = web::refresh_from_cookie(s);
-    let (a, b) = s.split_at(s.len() / 2);
+    let mid = (0..=s.len() / 2).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+    let (a, b) = s.split_at(mid);
     let _ = web::same_origin(Some(a), Some(b), "https://edgepix.example");
     let _ = web::same_origin(None, Some(s), "https://edgepix.example");
     if let Ok(scopes) = Scope::parse_list(s) {

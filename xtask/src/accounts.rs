@@ -97,13 +97,37 @@ fn request(worker: &str, method: &str, path: &str, bearer: Option<&str>, ip: &st
         body.len()
     )
     .map_err(|e| e.to_string())?;
+    // Read until the body is complete: the server may keep the connection
+    // open for a while despite `Connection: close`.
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).map_err(|e| format!("read {path}: {e}"))?;
+    let mut chunk = [0u8; 16 * 1024];
+    while !complete(&buf) {
+        let n = s.read(&mut chunk).map_err(|e| format!("read {path}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
     let text = String::from_utf8_lossy(&buf);
     let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("no status line from {path}"))?;
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let rest = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
     Ok((status, serde_json::from_str(&rest).unwrap_or(Value::Null)))
+}
+
+/// Whether `buf` holds a whole response (by Content-Length, or a chunked
+/// body's last chunk).
+fn complete(buf: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(buf);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let head = head.to_ascii_lowercase();
+    if let Some(len) = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()) {
+        return body.len() >= len;
+    }
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with("0\r\n\r\n");
+    }
+    false
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -122,6 +146,15 @@ fn dechunk(mut s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knows_when_a_response_is_whole() {
+        assert!(!complete(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"));
+        assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd"));
+        assert!(complete(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"));
+        assert!(!complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+        assert!(complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+    }
 
     #[test]
     fn dechunks_http_bodies() {

@@ -35,19 +35,7 @@ fn transform() -> Result {
     build::client()?;
     build::pool()?;
     let out = project::root().join("target/bench");
-    let state = out.join("state");
-    let _ = std::fs::remove_dir_all(&state);
-    let opts = Options {
-        port: system::free_port()?,
-        pool_port: system::free_port()?,
-        spin_port: None,
-        state,
-        pool_secret: dev::random_hex(32)?,
-        jwt_keys: accounts::new_jwt_key()?,
-        admin_emails: String::new(),
-        logs: Some(out.clone()),
-    };
-    let mut sys = system::start(&opts)?;
+    let mut sys = start(&out)?;
     let token = accounts::creator(&sys.worker_url, "bench@edgepix.test", &format!("pw-{}", dev::random_hex(16)?), "bench", "198.51.100.7")?;
     let js = cmd::output(
         cmd::new("node")
@@ -94,6 +82,22 @@ fn transform() -> Result {
     Ok(())
 }
 
+/// The system on free ports with fresh state under `out` (logs there too).
+fn start(out: &Path) -> Result<system::System> {
+    let state = out.join("state");
+    let _ = std::fs::remove_dir_all(&state);
+    system::start(&Options {
+        port: system::free_port()?,
+        pool_port: system::free_port()?,
+        spin_port: None,
+        state,
+        pool_secret: dev::random_hex(32)?,
+        jwt_keys: accounts::new_jwt_key()?,
+        admin_emails: String::new(),
+        logs: Some(out.to_path_buf()),
+    })
+}
+
 fn native(file: &Path, options: &str) -> Result<Value> {
     let out = cmd::output(cmd::cargo().args(["run", "--quiet", "--release", "-p", "edgepix-core", "--example", "transform", "--"]).arg(file).arg(options).arg(RUNS))?;
     serde_json::from_str(out.trim()).map_err(|e| format!("native bench output: {e}"))
@@ -115,19 +119,7 @@ fn auth() -> Result {
     build::client()?;
     build::pool()?;
     let out = project::root().join("target/bench-auth");
-    let state = out.join("state");
-    let _ = std::fs::remove_dir_all(&state);
-    let opts = Options {
-        port: system::free_port()?,
-        pool_port: system::free_port()?,
-        spin_port: None,
-        state,
-        pool_secret: dev::random_hex(32)?,
-        jwt_keys: accounts::new_jwt_key()?,
-        admin_emails: String::new(),
-        logs: Some(out.clone()),
-    };
-    let mut sys = system::start(&opts)?;
+    let mut sys = start(&out)?;
     let timed = accounts::time_auth(&sys.worker_url, AUTH_RUNS);
     sys.stop();
     let rows = timed?;
