@@ -13,6 +13,7 @@ mod bindings;
 mod db;
 mod error;
 mod handlers;
+mod kdf;
 mod limits;
 mod memory;
 mod pool;

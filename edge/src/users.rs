@@ -1,7 +1,7 @@
 //! D1 queries of accounts, sessions, refresh tokens and API keys, each bound
 //! (never formatted). Secrets arrive here already hashed.
 
-use edgepix_core::account::{Plan, Role, Scope};
+use edgepix_core::account::{Plan, Quota, QuotaOverride, Role, Scope};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -43,6 +43,8 @@ pub struct User {
     pub plan: Plan,
     /// Whether an admin suspended it.
     pub suspended: bool,
+    /// An admin's exception to the plan's quota.
+    pub quota_override: QuotaOverride,
     /// Unix seconds.
     pub created_at: u64,
 }
@@ -56,6 +58,10 @@ struct UserRow {
     suspended_at: Option<f64>,
     created_at: f64,
     #[serde(default)]
+    quota_bytes: Option<f64>,
+    #[serde(default)]
+    quota_jobs: Option<f64>,
+    #[serde(default)]
     password: Option<String>,
 }
 
@@ -63,12 +69,13 @@ impl UserRow {
     fn into_user(self) -> ApiResult<(User, Option<String>)> {
         let role = self.role.parse().map_err(|e: edgepix_core::account::UnknownName| ApiError::Corrupt(e.to_string()))?;
         let plan = self.plan.parse().map_err(|e: edgepix_core::account::UnknownName| ApiError::Corrupt(e.to_string()))?;
-        let user = User { id: self.id, email: self.email, role, plan, suspended: self.suspended_at.is_some(), created_at: self.created_at as u64 };
+        let quota_override = QuotaOverride { bytes: self.quota_bytes.map(|b| b as u64), jobs_per_day: self.quota_jobs.map(|j| j as u32) };
+        let user = User { id: self.id, email: self.email, role, plan, suspended: self.suspended_at.is_some(), quota_override, created_at: self.created_at as u64 };
         Ok((user, self.password))
     }
 }
 
-const USER_COLUMNS: &str = "id, email, role, plan, suspended_at, created_at";
+const USER_COLUMNS: &str = "id, email, role, plan, suspended_at, quota_bytes, quota_jobs, created_at";
 
 /// Inserts an account unless the email is taken; says whether it did.
 pub async fn insert_user(db: &D1Database, user: &User, password: &str) -> ApiResult<bool> {
@@ -107,9 +114,23 @@ pub async fn list_users(db: &D1Database, after: Option<(u64, &str)>, limit: u32)
     rows.into_iter().map(|r| r.into_user().map(|(u, _)| u)).collect()
 }
 
-/// Changes an account's role, plan or suspension; suspending also revokes
-/// every session.
-pub async fn update_user(db: &D1Database, id: &str, role: Option<Role>, plan: Option<Plan>, suspended: Option<bool>, now: u64) -> ApiResult<()> {
+/// What an admin changes on an account; `None` keeps a field.
+#[derive(Default)]
+pub struct UserChange {
+    /// A new role.
+    pub role: Option<Role>,
+    /// A new plan.
+    pub plan: Option<Plan>,
+    /// Suspend (`true`) or reinstate (`false`).
+    pub suspended: Option<bool>,
+    /// A new quota override, replacing the old one.
+    pub quota: Option<QuotaOverride>,
+}
+
+/// Changes an account's role, plan, suspension or quota override;
+/// suspending also revokes every session.
+pub async fn update_user(db: &D1Database, id: &str, change: &UserChange, now: u64) -> ApiResult<()> {
+    let UserChange { role, plan, suspended, quota } = *change;
     let suspended_at = match suspended {
         None => JsValue::from_str("keep"),
         Some(true) => n(now),
@@ -121,6 +142,10 @@ pub async fn update_user(db: &D1Database, id: &str, role: Option<Role>, plan: Op
         "UPDATE users SET role = COALESCE(?2, role), plan = COALESCE(?3, plan), suspended_at = CASE WHEN ?4 = 'keep' THEN suspended_at ELSE ?4 END WHERE id = ?1",
         &args,
     )?];
+    if let Some(q) = quota {
+        let args = [id.into(), q.bytes.map_or(JsValue::NULL, n), q.jobs_per_day.map_or(JsValue::NULL, |j| n(u64::from(j)))];
+        batch.push(stmt(db, "UPDATE users SET quota_bytes = ?2, quota_jobs = ?3 WHERE id = ?1", &args)?);
+    }
     if suspended == Some(true) {
         batch.push(stmt(db, "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL", &[id.into(), n(now)])?);
     }
@@ -366,20 +391,27 @@ pub struct Usage {
     pub jobs_24h: u64,
 }
 
-/// The account's usage at `now`.
-pub async fn usage(db: &D1Database, user_id: &str, now: u64) -> ApiResult<Usage> {
+/// The account's usage at `now` and its quota (its `plan`'s, with the
+/// account's override), in one query.
+pub async fn allowance(db: &D1Database, user_id: &str, plan: Plan, now: u64) -> ApiResult<(Usage, Quota)> {
     #[derive(Deserialize)]
     struct Row {
         bytes: Option<f64>,
         assets: f64,
         jobs_24h: f64,
+        quota_bytes: Option<f64>,
+        quota_jobs: Option<f64>,
     }
     let row: Option<Row> = first(
         db,
         "SELECT (SELECT SUM(bytes) FROM assets WHERE owner = ?1) AS bytes, (SELECT COUNT(*) FROM assets WHERE owner = ?1) AS assets, \
-         (SELECT COUNT(*) FROM jobs WHERE owner = ?1 AND created_at > ?2) AS jobs_24h",
+         (SELECT COUNT(*) FROM jobs WHERE owner = ?1 AND created_at > ?2) AS jobs_24h, \
+         (SELECT quota_bytes FROM users WHERE id = ?1) AS quota_bytes, (SELECT quota_jobs FROM users WHERE id = ?1) AS quota_jobs",
         &[user_id.into(), n(now.saturating_sub(24 * 3600))],
     )
     .await?;
-    Ok(row.map_or_else(Usage::default, |r| Usage { bytes: r.bytes.unwrap_or(0.0) as u64, assets: r.assets as u64, jobs_24h: r.jobs_24h as u64 }))
+    let Some(r) = row else { return Ok((Usage::default(), plan.quota())) };
+    let usage = Usage { bytes: r.bytes.unwrap_or(0.0) as u64, assets: r.assets as u64, jobs_24h: r.jobs_24h as u64 };
+    let ov = QuotaOverride { bytes: r.quota_bytes.map(|b| b as u64), jobs_per_day: r.quota_jobs.map(|j| j as u32) };
+    Ok((usage, plan.quota().with(ov)))
 }

@@ -606,6 +606,48 @@ async fn api_keys_carry_only_their_scopes_and_die_when_revoked() {
     expect_unauthorized(&get(&c, "/api/v1/assets", &key).await, "a revoked key");
 }
 
+// ---------- the KDF: WebCrypto in the Worker against the core's Rust ----------
+
+/// Runs one SQL statement on the running system's local D1 with wrangler
+/// (outside the Worker) and gives back the rows.
+fn d1(sql: &str) -> Vec<Value> {
+    let out = std::process::Command::new(env("EDGEPIX_WRANGLER"))
+        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to", &env("EDGEPIX_STATE"), "--command", sql])
+        .env("CI", "true")
+        .output()
+        .expect("wrangler runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wrangler d1 execute {sql:?}: {text} {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("wrangler's JSON ({e}): {text}"));
+    v[0]["results"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_workers_webcrypto_hashes_and_the_core_rust_kdf_agree_both_ways() {
+    use edgepix_core::account::password::{DEFAULT_ITERATIONS, PasswordHash};
+    let c = client();
+    // A hash made natively by the core verifies in the Worker.
+    let email = unique_email("kdf-native");
+    let password = strong_password();
+    let salt: [u8; 16] = nonce();
+    let native = PasswordHash::new(&password, salt, DEFAULT_ITERATIONS).to_phc();
+    let id = format!("usr_kdf{}", hex(&nonce()[..6]));
+    d1(&format!("INSERT INTO users (id, email, password, role, plan, created_at) VALUES ('{id}', '{email}', '{native}', 'creator', 'free', {})", now()));
+    let a = login(&c, &email, &password).await;
+    expect(&a, 200, "a login against a natively made hash");
+    expect_error(&login(&c, &email, &format!("{password}x")).await, 401, "invalid_credentials", "a wrong password against it");
+
+    // A hash the Worker made with WebCrypto verifies natively.
+    let email = unique_email("kdf-worker");
+    expect(&signup(&c, &email, &password).await, 202, "sign-up");
+    let rows = d1(&format!("SELECT password FROM users WHERE email = '{email}'"));
+    let stored = rows.first().and_then(|r| r["password"].as_str()).unwrap_or_else(|| panic!("the new account's row: {rows:?}"));
+    let hash = PasswordHash::parse(stored).unwrap_or_else(|e| panic!("{e}: {stored}"));
+    assert_eq!(hash.iterations(), DEFAULT_ITERATIONS, "{stored}");
+    assert!(hash.verify(&password), "the core verifies the Worker's hash {stored}");
+    assert!(!hash.verify(&format!("{password}x")), "and refuses another password");
+}
+
 // ---------- roles and admin ----------
 
 #[tokio::test]
@@ -668,6 +710,49 @@ async fn admins_set_plans_suspend_accounts_and_refuse_unknown_roles() {
     expect(&patch(json!({"suspended": true})).await, 200, "suspend");
     expect_unauthorized(&me(&tc, &target.access_token).await, "a suspended account's token");
     expect_error(&login(&tc, &target.email, &target.password).await, 401, "invalid_credentials", "a suspended account's login");
+}
+
+#[tokio::test]
+async fn quotas_stop_uploads_and_analyses_and_an_admin_override_moves_them() {
+    let target = new_account("creator").await;
+    let tc = target.client();
+    let c = client();
+    let admin = admin_token(&c).await;
+    let patch = |body: Value| send(c.patch(url(&format!("/api/v1/admin/users/{}", target.id))).bearer_auth(&admin).json(&body));
+    let unique_photo = |tag: &str| {
+        let mut bytes = photo("grace_hopper.jpg");
+        bytes.extend_from_slice(format!("quota-{tag}-{}", unique()).as_bytes());
+        bytes
+    };
+
+    // Storage: one photo fits in a quota just above its size, a second does not.
+    let first = unique_photo("a");
+    let a = patch(json!({"quota": {"bytes": first.len() + 100}})).await;
+    expect(&a, 200, "set a storage override");
+    assert_eq!(user(&a.json)["quota_override"]["bytes"], first.len() + 100, "{a}");
+    let (status, body) = upload(&target.access_token, first, "image/jpeg").await;
+    assert_eq!(status, 201, "an upload within the quota: {body}");
+    let id = body["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    let (status, body) = upload(&target.access_token, unique_photo("b"), "image/jpeg").await;
+    assert_eq!(status, 403, "an upload past the quota: {body}");
+    assert_eq!(body["error"]["code"], "quota_exceeded", "{body}");
+    let a = me(&tc, &target.access_token).await;
+    expect(&a, 200, "/me");
+    assert_eq!(a.json["quota"]["bytes"], a.json["usage"]["bytes"].as_u64().unwrap_or(0) + 100, "/me shows the override: {a}");
+
+    // Jobs: none allowed, then the plan's again.
+    expect(&patch(json!({"quota": {"jobs_per_day": 0}})).await, 200, "set a job override");
+    let analyze = || send(tc.post(url(&format!("/api/v1/assets/{id}/analyze"))).bearer_auth(&target.access_token));
+    expect_error(&analyze().await, 403, "quota_exceeded", "an analysis past the job quota");
+    let a = patch(json!({"quota": {}})).await;
+    expect(&a, 200, "clear the override");
+    assert_eq!(user(&a.json)["quota_override"], json!({}), "{a}");
+    expect(&analyze().await, 202, "an analysis on the plan's quota");
+    let (status, body) = upload(&target.access_token, unique_photo("c"), "image/jpeg").await;
+    assert_eq!(status, 201, "an upload on the plan's quota: {body}");
+
+    expect(&patch(json!({"quota": {"bytes": -1}})).await, 400, "a negative quota");
+    expect(&patch(json!({"quota": {"files": 3}})).await, 400, "an unknown quota field");
 }
 
 // ---------- ownership ----------

@@ -145,6 +145,8 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_ADMIN_EMAIL", admin_email.to_owned()),
                 ("EDGEPIX_ADMIN_PASSWORD", admin_password.clone()),
                 ("EDGEPIX_POOL_BIN", build::pool_bin().display().to_string()),
+                ("EDGEPIX_STATE", state_dir().display().to_string()),
+                ("EDGEPIX_WRANGLER", project::node_bin("wrangler").display().to_string()),
                 ("EDGEPIX_MODELS", project::models().display().to_string()),
                 ("EDGEPIX_ONNXRUNTIME", setup::onnxruntime_path().display().to_string()),
                 (parity::test_env().0, parity::test_env().1),
@@ -162,7 +164,7 @@ pub fn run(args: &[String]) -> Result {
 }
 
 fn start_system(jwt_keys: &str, admin_email: &str, pool_secret: &str) -> Result<system::System> {
-    let state = project::root().join("target/xtask-test-state");
+    let state = state_dir();
     let logs = project::root().join("target/xtask-logs");
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
@@ -177,6 +179,11 @@ fn start_system(jwt_keys: &str, admin_email: &str, pool_secret: &str) -> Result<
         logs: Some(logs),
     };
     cmd::timed("start the system", || system::start(&opts))
+}
+
+/// The test system's local state (D1, R2, KV, Durable Objects).
+fn state_dir() -> PathBuf {
+    project::root().join("target/xtask-test-state")
 }
 
 fn finish(t: &Tally, started: Instant) -> Result {

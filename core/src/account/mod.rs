@@ -95,6 +95,26 @@ pub struct Quota {
     pub jobs_per_day: u32,
 }
 
+impl Quota {
+    /// This quota with an admin's per-account override applied.
+    pub fn with(self, ov: QuotaOverride) -> Quota {
+        Quota { bytes: ov.bytes.unwrap_or(self.bytes), jobs_per_day: ov.jobs_per_day.unwrap_or(self.jobs_per_day) }
+    }
+}
+
+/// An admin's per-account exception to its plan's quota: each field left
+/// out keeps the plan's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaOverride {
+    /// Bytes of originals, instead of the plan's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Jobs per 24 hours, instead of the plan's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs_per_day: Option<u32>,
+}
+
 /// A permission that API keys are granted one by one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Scope {
@@ -305,5 +325,10 @@ mod tests {
     fn pro_allows_more_than_free() {
         assert!(Plan::Pro.quota().bytes > Plan::Free.quota().bytes);
         assert!(Plan::Pro.quota().jobs_per_day > Plan::Free.quota().jobs_per_day);
+        let free = Plan::Free.quota();
+        assert_eq!(free.with(QuotaOverride::default()), free);
+        let ov = QuotaOverride { bytes: Some(10), jobs_per_day: None };
+        assert_eq!(free.with(ov), Quota { bytes: 10, jobs_per_day: free.jobs_per_day });
+        assert!(serde_json::from_str::<QuotaOverride>(r#"{"bytes":1,"jobs":2}"#).is_err());
     }
 }

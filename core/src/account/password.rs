@@ -22,7 +22,8 @@ pub const DEFAULT_ITERATIONS: u32 = 100_000;
 pub const MIN_ITERATIONS: u32 = 10_000;
 /// Bytes of salt per hash.
 pub const SALT_BYTES: usize = 16;
-const HASH_BYTES: usize = 32;
+/// Bytes of a derived hash (SHA-256 output).
+pub const HASH_BYTES: usize = 32;
 const PREFIX: &str = "$pbkdf2-sha256$i=";
 
 /// Why a new password is refused; each names its rule.
@@ -103,13 +104,30 @@ pub struct MalformedHash;
 impl PasswordHash {
     /// Hashes `password` with `salt` and `iterations`.
     pub fn new(password: &str, salt: [u8; SALT_BYTES], iterations: u32) -> PasswordHash {
-        let iterations = iterations.max(MIN_ITERATIONS);
+        let iterations = effective_iterations(iterations);
         PasswordHash { iterations, salt: salt.to_vec(), hash: derive(password, &salt, iterations) }
+    }
+
+    /// A hash derived elsewhere (the Worker derives with WebCrypto) from
+    /// `salt` and `iterations`, as [`derive`] would.
+    pub fn from_derived(salt: [u8; SALT_BYTES], iterations: u32, hash: [u8; HASH_BYTES]) -> PasswordHash {
+        PasswordHash { iterations, salt: salt.to_vec(), hash }
     }
 
     /// The hash's iteration count.
     pub fn iterations(&self) -> u32 {
         self.iterations
+    }
+
+    /// The hash's salt.
+    pub fn salt(&self) -> &[u8] {
+        &self.salt
+    }
+
+    /// Whether `derived` (the KDF of a candidate password with this salt and
+    /// iteration count, computed elsewhere) is this hash, in constant time.
+    pub fn matches(&self, derived: &[u8; HASH_BYTES]) -> bool {
+        derived.ct_eq(&self.hash).into()
     }
 
     /// Whether `password` is the one hashed, compared in constant time.
@@ -147,10 +165,21 @@ impl PasswordHash {
 /// Spends the work of one verification without an account, so that an
 /// unknown email costs as much time as a wrong password.
 pub fn burn(password: &str, iterations: u32) {
-    let _ = derive(password, b"edgepix-no-such-account", iterations.max(MIN_ITERATIONS));
+    let _ = derive(password, BURN_SALT, effective_iterations(iterations));
 }
 
-fn derive(password: &str, salt: &[u8], iterations: u32) -> [u8; HASH_BYTES] {
+/// The iteration count a new hash made with `iterations` uses (never
+/// below the floor).
+pub fn effective_iterations(iterations: u32) -> u32 {
+    iterations.max(MIN_ITERATIONS)
+}
+
+/// The salt [`burn`] spends its work with.
+pub const BURN_SALT: &[u8] = b"edgepix-no-such-account";
+
+/// PBKDF2-HMAC-SHA256 of `password`, 32 bytes: the reference the Worker's
+/// WebCrypto derivation is checked against.
+pub fn derive(password: &str, salt: &[u8], iterations: u32) -> [u8; HASH_BYTES] {
     let mut out = [0u8; HASH_BYTES];
     pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, iterations, &mut out);
     out

@@ -1,7 +1,7 @@
 //! `/api/v1/admin/*`: moderation of accounts (admins only): list them, set
 //! role and plan, suspend.
 
-use edgepix_core::account::{Plan, Role};
+use edgepix_core::account::{Plan, QuotaOverride, Role};
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, RouteContext};
 
@@ -47,10 +47,14 @@ struct Patch {
     plan: Option<String>,
     #[serde(default)]
     suspended: Option<bool>,
+    /// Replaces the account's quota override; `{}` goes back to the plan's.
+    #[serde(default)]
+    quota: Option<QuotaOverride>,
 }
 
-/// `PATCH /api/v1/admin/users/{id}`: sets role, plan or suspension.
-/// Suspending ends every session; the account's keys stop working.
+/// `PATCH /api/v1/admin/users/{id}`: sets role, plan, suspension or a
+/// quota override. Suspending ends every session; the account's keys stop
+/// working.
 pub async fn update(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let admin = auth::require_admin(&req, &ctx.env).await?;
     let id = ctx.param("id").cloned().unwrap_or_default();
@@ -63,7 +67,8 @@ pub async fn update(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
     }
     let db = db::open(&ctx.env)?;
     users::find_user(&db, &id).await?.ok_or_else(|| ApiError::UserNotFound(id.clone()))?;
-    users::update_user(&db, &id, role, plan, patch.suspended, now()).await?;
+    let change = users::UserChange { role, plan, suspended: patch.suspended, quota: patch.quota };
+    users::update_user(&db, &id, &change, now()).await?;
     let user = users::find_user(&db, &id).await?.ok_or_else(|| ApiError::UserNotFound(id.clone()))?;
     Ok(Response::from_json(&user)?)
 }

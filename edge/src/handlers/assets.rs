@@ -56,14 +56,14 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
     if let Some(existing) = db::find_asset(&db, &who.owner, &id).await? {
         return Ok(Response::from_json(&view(&existing))?);
     }
-    let quota = who.principal.plan.quota();
-    let used = users::usage(&db, &who.owner, auth::now()).await?.bytes;
+    let (usage, quota) = users::allowance(&db, &who.owner, who.principal.plan, auth::now()).await?;
+    let used = usage.bytes;
     if used + bytes.len() as u64 > quota.bytes {
         return Err(ApiError::QuotaExceeded(format!(
-            "storing {} more bytes would pass the {} plan's {} bytes ({} used); delete assets or change plans",
+            "storing {} more bytes would pass the account's {} bytes ({} plan; {} used); delete assets or change plans",
             bytes.len(),
-            who.principal.plan,
             quota.bytes,
+            who.principal.plan,
             used
         )));
     }

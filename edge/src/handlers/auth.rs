@@ -15,7 +15,7 @@ use super::json::{self, MAX_JSON};
 use crate::auth::{self, Settings, now, random};
 use crate::error::{ApiError, ApiResult};
 use crate::users::{self, User};
-use crate::{db, limits};
+use crate::{db, kdf, limits};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,8 +48,16 @@ pub async fn signup(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
         Some(other) => return Err(ApiError::InvalidRequest(format!("role must be \"creator\" or \"viewer\", not {:?}", other.chars().take(32).collect::<String>()))),
     };
     let role = if settings.admin_emails.iter().any(|a| a == email.as_str()) { Role::Admin } else { role };
-    let hash = PasswordHash::new(&body.password, random()?, settings.iterations);
-    let user = User { id: token::new_id("usr", random()?), email: email.as_str().to_owned(), role, plan: Plan::Free, suspended: false, created_at: now() };
+    let hash = kdf::hash(&body.password, random()?, settings.iterations).await?;
+    let user = User {
+        id: token::new_id("usr", random()?),
+        email: email.as_str().to_owned(),
+        role,
+        plan: Plan::Free,
+        suspended: false,
+        quota_override: Default::default(),
+        created_at: now(),
+    };
     // Taken or not, the same work was done and the same answer goes back.
     let _created = users::insert_user(&db::open(&ctx.env)?, &user, &hash.to_phc()).await?;
     let accepted = Accepted { status: "accepted", login: "/api/v1/auth/login", message: "if this email had no account, it has one now: sign in with it" };
@@ -109,15 +117,15 @@ pub async fn login(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respons
     let settings = Settings::read(&ctx.env)?;
     let db = db::open(&ctx.env)?;
     let Some((user, stored)) = users::find_by_email(&db, email.as_str()).await? else {
-        password::burn(&body.password, settings.iterations);
+        kdf::burn(&body.password, settings.iterations).await?;
         return Err(ApiError::InvalidCredentials);
     };
     let hash = PasswordHash::parse(&stored).map_err(|e| ApiError::Corrupt(e.to_string()))?;
-    if !hash.verify(&body.password) || user.suspended {
+    if !kdf::verify(&hash, &body.password).await? || user.suspended {
         return Err(ApiError::InvalidCredentials);
     }
     if hash.needs_rehash(settings.iterations) {
-        users::set_password(&db, &user.id, &PasswordHash::new(&body.password, random()?, settings.iterations).to_phc()).await?;
+        users::set_password(&db, &user.id, &kdf::hash(&body.password, random()?, settings.iterations).await?.to_phc()).await?;
     }
     let now = now();
     let sid = token::new_id("ses", random()?);
@@ -247,12 +255,12 @@ pub async fn me(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let who = auth::authenticate(&req, &ctx.env).await?;
     let db = db::open(&ctx.env)?;
     let user = users::find_user(&db, &who.owner).await?.ok_or(ApiError::Unauthorized("the account does not exist"))?;
-    let usage = users::usage(&db, &who.owner, now()).await?;
+    let (usage, quota) = users::allowance(&db, &who.owner, user.plan, now()).await?;
     let credential = match who.principal.credential {
         edgepix_core::account::Credential::Session { .. } => "session",
         edgepix_core::account::Credential::ApiKey { .. } => "api_key",
     };
-    Ok(Response::from_json(&Me { user: &user, usage, quota: user.plan.quota(), credential })?)
+    Ok(Response::from_json(&Me { user: &user, usage, quota, credential })?)
 }
 
 #[derive(Serialize)]

@@ -38,10 +38,13 @@ pub async fn analyze(req: Request, ctx: RouteContext<()>) -> ApiResult<Response>
     let db = db::open(&ctx.env)?;
     db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
     let now = Date::now().as_millis() / 1000;
-    let quota = who.principal.plan.quota();
-    let started = crate::users::usage(&db, &who.owner, now).await?.jobs_24h;
+    let (usage, quota) = crate::users::allowance(&db, &who.owner, who.principal.plan, now).await?;
+    let started = usage.jobs_24h;
     if started >= u64::from(quota.jobs_per_day) {
-        return Err(ApiError::QuotaExceeded(format!("the {} plan allows {} jobs in 24 hours and {started} were started", who.principal.plan, quota.jobs_per_day)));
+        return Err(ApiError::QuotaExceeded(format!(
+            "the account allows {} jobs in 24 hours ({} plan) and {started} were started",
+            quota.jobs_per_day, who.principal.plan
+        )));
     }
     let job = Job {
         id: new_job_id()?,
