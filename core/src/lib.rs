@@ -20,6 +20,7 @@ Modules:
 - [`timing`]: `Server-Timing` header values.
 - [`pixel`]: RGBA buffers and the pixel operations on them.
 - [`policy`]: safe-blur policies and the redactions they plan.
+- [`protect`]: protected viewing (tile scrambling, per-viewer noise, overlays, SSIM).
 - [`ratelimit`]: exact fixed-window rate limits (kept in Durable Objects).
 - [`signing`]: request signatures between the Worker and the pool.
 - [`transform`]: Cloudflare-compatible image options and the pipeline.
@@ -35,6 +36,7 @@ pub mod error;
 pub mod jobs;
 pub mod pixel;
 pub mod policy;
+pub mod protect;
 pub mod ratelimit;
 pub mod segment;
 pub mod signing;
