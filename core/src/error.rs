@@ -51,6 +51,12 @@ pub enum ErrorCode {
     CsrfRejected,
     /// The account's plan does not allow more (storage, jobs).
     QuotaExceeded,
+    /// The asset is protected: only its owner gets its pixels; others view
+    /// it through `/view/{id}` and a view ticket.
+    ProtectedAsset,
+    /// The behaviour signals look automated; a person can interact with
+    /// the page and retry.
+    BotSuspected,
     /// A bug or an unexpected failure on our side.
     Internal,
 }
@@ -76,6 +82,8 @@ impl ErrorCode {
         ErrorCode::WeakPassword,
         ErrorCode::CsrfRejected,
         ErrorCode::QuotaExceeded,
+        ErrorCode::ProtectedAsset,
+        ErrorCode::BotSuspected,
         ErrorCode::Internal,
     ];
 
@@ -100,6 +108,8 @@ impl ErrorCode {
             ErrorCode::WeakPassword => "weak_password",
             ErrorCode::CsrfRejected => "csrf_rejected",
             ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::ProtectedAsset => "protected_asset",
+            ErrorCode::BotSuspected => "bot_suspected",
             ErrorCode::Internal => "internal",
         }
     }
@@ -111,7 +121,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::InvalidRequest | ErrorCode::InvalidOption | ErrorCode::WeakPassword => 400,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::QuotaExceeded => 403,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::QuotaExceeded | ErrorCode::ProtectedAsset | ErrorCode::BotSuspected => 403,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,

@@ -40,6 +40,11 @@ impl Key {
         self.signing.verifying_key().to_bytes()
     }
 
+    /// The Ed25519 signature of `message` by this key.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
     /// The key as an entry of `JWT_KEYS` (`kid:seed`): a secret.
     pub fn to_config(&self) -> String {
         format!("{}:{}", self.kid, B64URL.encode(self.signing.to_bytes()))

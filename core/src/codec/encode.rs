@@ -54,14 +54,7 @@ pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u
     let (w, h) = (img.width(), img.height());
     let mut bytes = Vec::new();
     match format {
-        OutputFormat::Jpeg => {
-            let (w16, h16) = (u16::try_from(w).map_err(|_| err("wider than 65535".to_owned()))?, u16::try_from(h).map_err(|_| err("taller than 65535".to_owned()))?);
-            let rgb = flatten(img.data(), background);
-            let mut enc = jpeg_encoder::Encoder::new(&mut bytes, quality.clamp(1, 100));
-            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-            enc.set_progressive(false);
-            enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb).map_err(|e| err(e.to_string()))?;
-        }
+        OutputFormat::Jpeg => return encode_jpeg(img, quality, background, Chroma::Subsampled),
         OutputFormat::Png => {
             let opaque = !img.has_transparency();
             let mut enc = png::Encoder::new(&mut bytes, w, h);
@@ -82,6 +75,36 @@ pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u
         }
     }
     Ok(Encoded { bytes, format, width: w, height: h })
+}
+
+/// How a JPEG stores colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chroma {
+    /// 4:2:0, half the colour resolution each way (smaller files; what
+    /// `/img` writes).
+    Subsampled,
+    /// 4:4:4, full colour resolution: no colour bleeds between 8 px blocks,
+    /// which scrambled tiles need (a neighbour's colour would smear over a
+    /// tile's edge after reassembly).
+    Full,
+}
+
+/// Encodes `img` as a baseline JPEG at `quality` (1-100) with `chroma`;
+/// transparent pixels become `background`.
+pub fn encode_jpeg(img: &RgbaImage, quality: u8, background: [u8; 3], chroma: Chroma) -> Result<Encoded, CodecError> {
+    let err = |reason: String| CodecError::Encode { format: "jpeg", reason };
+    let (w, h) = (img.width(), img.height());
+    let (w16, h16) = (u16::try_from(w).map_err(|_| err("wider than 65535".to_owned()))?, u16::try_from(h).map_err(|_| err("taller than 65535".to_owned()))?);
+    let rgb = flatten(img.data(), background);
+    let mut bytes = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut bytes, quality.clamp(1, 100));
+    enc.set_sampling_factor(match chroma {
+        Chroma::Subsampled => jpeg_encoder::SamplingFactor::F_2_2,
+        Chroma::Full => jpeg_encoder::SamplingFactor::F_1_1,
+    });
+    enc.set_progressive(false);
+    enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb).map_err(|e| err(e.to_string()))?;
+    Ok(Encoded { bytes, format: OutputFormat::Jpeg, width: w, height: h })
 }
 
 /// Encodes a one-byte-per-pixel image (a mask) as an 8-bit grayscale PNG.

@@ -12,7 +12,7 @@ mod encode;
 mod probe;
 
 pub use decode::{decode, validate};
-pub use encode::{Encoded, OutputFormat, encode, encode_gray_png};
+pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg};
 pub use probe::{Limits, Probe, SourceFormat, probe};
 
 use crate::error::ErrorCode;

@@ -10,6 +10,8 @@
 //! edges may hang over the view: the scrambled image is
 //! [`Grid::padded_size`], and the overhang is padding.
 
+use serde::{Deserialize, Serialize};
+
 use crate::pixel::Rect;
 
 /// Tile edges are multiples of this many pixels.
@@ -34,8 +36,9 @@ pub fn view_size(width: u32, height: u32) -> (u32, u32) {
     (scale(width), scale(height))
 }
 
-/// A grid of square tiles over a `width` x `height` view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A grid of square tiles over a `width` x `height` view (in JSON as the
+/// view-ticket API sends it: `{"width","height","tile","cols","rows"}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grid {
     /// The view's width.
     pub width: u32,

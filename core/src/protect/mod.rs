@@ -11,7 +11,8 @@
 //! view image. [`ssim`] measures what a viewer sees against the original;
 //! [`proof`] commits to the tiles in a signed Merkle tree; [`signals`]
 //! scores the behaviour a page saw before it asks for a ticket; [`ticket`]
-//! signs and verifies the tickets themselves.
+//! signs and verifies the tickets themselves; [`view`] renders the view
+//! image and what the Worker derives from it.
 //!
 //! Every random choice comes from [`prng::Prng`] seeded by bytes the ticket
 //! carries, and every pixel operation here is integer arithmetic, so the
@@ -28,4 +29,5 @@ pub mod scramble;
 pub mod signals;
 pub mod ssim;
 pub mod ticket;
+pub mod view;
 pub mod watermark;

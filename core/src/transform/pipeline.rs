@@ -123,6 +123,21 @@ pub fn run_with(source: &[u8], opts: &Options, format: Option<OutputFormat>, lim
     Ok(Output::Image(codec::encode(&img, format, opts.quality.value(), background)?))
 }
 
+/// Runs `opts` on `source` up to the pixels, without encoding (for callers
+/// that keep working on them, as protected viewing does).
+pub fn run_pixels(source: &[u8], opts: &Options, limits: &Limits) -> Result<RgbaImage, TransformError> {
+    let probe = codec::probe(source, limits)?;
+    let exif = Orientation::from_exif(probe.orientation);
+    let plan = geometry::plan_oriented(probe.width, probe.height, exif, opts)?;
+    for (w, h) in [plan.canvas, plan.resize_to] {
+        let needed = u64::from(w) * u64::from(h) * 4;
+        if needed > limits.output_budget {
+            return Err(CodecError::OverBudget { needed, budget: limits.output_budget }.into());
+        }
+    }
+    render(source, &probe, exif, opts, &plan, limits, &[])
+}
+
 fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan: &geometry::Geometry, limits: &Limits, redactions: &[Redaction]) -> Result<RgbaImage, TransformError> {
     let (sw, sh) = (probe.width, probe.height);
     // The plan's crop and output size are in stored pixels and axes.
