@@ -26,5 +26,11 @@ pub const PASSWORD_ITERATIONS: &str = "PASSWORD_ITERATIONS";
 pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
 /// Var: rate limits, `name=N/SECONDS,...` over the defaults.
 pub const RATE_LIMITS: &str = "RATE_LIMITS";
+/// Secret: the HMAC key of view tickets (protected viewing).
+pub const VIEW_SECRET: &str = "VIEW_SECRET";
+/// Secret: content-proof signing keys, `kid:seed,...` (the first signs).
+pub const PROOF_KEYS: &str = "PROOF_KEYS";
+/// Var: how long a view ticket lives, in seconds (default 300).
+pub const VIEW_TICKET_TTL: &str = "VIEW_TICKET_TTL";
 /// Var: `"1"` turns on development-only routes and headers.
 pub const DEV: &str = "EDGEPIX_DEV";

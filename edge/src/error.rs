@@ -11,6 +11,7 @@ use edgepix_core::account::password::PasswordError;
 use edgepix_core::api::ErrorBody;
 use edgepix_core::codec::CodecError;
 use edgepix_core::error::ErrorCode;
+use edgepix_core::protect::ticket::TicketError;
 use edgepix_core::ratelimit::{Decision, Limit, Rule};
 use edgepix_core::transform::geometry::GeometryError;
 use edgepix_core::transform::options::OptionError;
@@ -53,6 +54,33 @@ pub enum ApiError {
     /// The asset has no finished analysis yet.
     #[error("asset {0} has not been analysed yet: POST /api/v1/assets/{0}/analyze, then wait for the job")]
     AnalysisRequired(String),
+    /// The asset is not protected (no protection, proof or ticket).
+    #[error("asset {0} is not protected: PUT /api/v1/assets/{0}/protection first, or fetch it from /img/")]
+    NotProtected(String),
+    /// The asset is protected and the caller is not its owner.
+    #[error("asset {0} is protected: only its owner gets its pixels; view it at /view/{0}")]
+    ProtectedAsset(String),
+    /// No tile with this index in the asset's proof.
+    #[error("tile {index} is not one of the {tiles} tiles of this proof")]
+    TileNotFound {
+        /// The index asked for.
+        index: usize,
+        /// The number of tiles.
+        tiles: usize,
+    },
+    /// The behaviour signals scored below the threshold.
+    #[error("this looks automated (score {score} of 100, {threshold} needed: {reasons}); if you are a person, move the pointer, tap or scroll the page, then try again")]
+    BotSuspected {
+        /// The score.
+        score: u8,
+        /// The threshold.
+        threshold: u8,
+        /// What counted.
+        reasons: String,
+    },
+    /// A view ticket that is forged, malformed or expired.
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
     /// Missing or invalid credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -132,10 +160,12 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::NotProtected(_) | ApiError::TileNotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
             ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
-            ApiError::Unauthorized(_) | ApiError::Token(_) => ErrorCode::Unauthorized,
+            ApiError::Unauthorized(_) | ApiError::Token(_) | ApiError::Ticket(_) => ErrorCode::Unauthorized,
+            ApiError::ProtectedAsset(_) => ErrorCode::ProtectedAsset,
+            ApiError::BotSuspected { .. } => ErrorCode::BotSuspected,
             ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ApiError::WeakPassword(_) => ErrorCode::WeakPassword,
             ApiError::CsrfRejected => ErrorCode::CsrfRejected,

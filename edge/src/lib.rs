@@ -17,6 +17,7 @@ mod kdf;
 mod limits;
 mod memory;
 mod pool;
+mod protections;
 mod queue;
 mod rate_limiter;
 mod router;

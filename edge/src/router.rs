@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{admin, assets, auth, dev, docs, health, images, jobs, keys, pages, policies};
+use crate::handlers::{admin, assets, auth, dev, docs, forensics, health, images, jobs, keys, pages, policies, protection, tickets};
 use crate::{limits, memory};
 use edgepix_core::ratelimit::Rule;
 
@@ -52,7 +52,9 @@ fn routes() -> Router<'static, ()> {
         .get("/signup", |req, ctx| sync(pages::signup(req, ctx)))
         .get("/signin", |req, ctx| sync(pages::signin(req, ctx)))
         .get("/account", |req, ctx| sync(pages::account(req, ctx)))
+        .get("/view/:id", |req, ctx| sync(pages::view(req, ctx)))
         .get("/.well-known/jwks.json", |req, ctx| sync(auth::jwks(req, ctx)))
+        .get("/.well-known/edgepix-keys.json", |req, ctx| sync(protection::keys(req, ctx)))
         .get_async("/healthz", |req, ctx| api(health::get(req, ctx)))
         .get("/api/v1/openapi.json", |req, ctx| sync(docs::openapi(req, ctx)))
         .post_async("/api/v1/auth/signup", |req, ctx| api(auth::signup(req, ctx)))
@@ -74,6 +76,14 @@ fn routes() -> Router<'static, ()> {
         .post_async("/api/v1/assets/:id/analyze", |req, ctx| api(jobs::analyze(req, ctx)))
         .get_async("/api/v1/assets/:id/detections", |req, ctx| api(jobs::detections(req, ctx)))
         .get_async("/api/v1/jobs/:id", |req, ctx| api(jobs::get(req, ctx)))
+        .put_async("/api/v1/assets/:id/protection", |req, ctx| api(protection::put(req, ctx)))
+        .get_async("/api/v1/assets/:id/protection", |req, ctx| api(protection::get(req, ctx)))
+        .delete_async("/api/v1/assets/:id/protection", |req, ctx| api(protection::delete(req, ctx)))
+        .get_async("/api/v1/assets/:id/proof", |req, ctx| api(protection::proof(req, ctx)))
+        .get_async("/api/v1/assets/:id/proof/tiles/:n", |req, ctx| api(protection::tile(req, ctx)))
+        .post_async("/api/v1/assets/:id/view-tickets", |req, ctx| api(tickets::create(req, ctx)))
+        .get_async("/api/v1/tickets/:ticket/image", |req, ctx| api(tickets::image(req, ctx)))
+        .post_async("/api/v1/forensics/identify", |req, ctx| api(forensics::identify(req, ctx)))
         .get_async("/api/v1/policies", |req, ctx| api(policies::list(req, ctx)))
         .put_async("/api/v1/policies/:name", |req, ctx| api(policies::put(req, ctx)))
         .get_async("/api/v1/policies/:name", |req, ctx| api(policies::get(req, ctx)))

@@ -15,14 +15,17 @@ const ARGS = [
 ];
 
 /** Runs `fn(page, errors)` in a fresh headless Chromium profile; `errors`
- *  collects console errors and uncaught page errors. */
-export async function withPage(fn) {
+ *  collects console errors and uncaught page errors. `options` go to
+ *  `launchPersistentContext` (and `args` are added to ours). */
+export async function withPage(fn, options = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'edgepix-chromium-'));
+  const { args = [], ...rest } = options;
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...args],
     viewport: { width: 1200, height: 900 },
+    ...rest,
   });
   try {
     const page = await context.newPage();

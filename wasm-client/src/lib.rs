@@ -2,10 +2,21 @@
 //!
 //! Canvas `ImageData` goes in, `edgepix-core` does the pixel work, the
 //! result goes back onto the canvas: the same code, and so the same bytes,
-//! as the Worker and the pool. Nothing else lives here.
+//! as the Worker and the pool. [`EdgepixViewer`] is protected viewing on a
+//! page; the free functions expose the same core steps to pages, tests and
+//! the benchmark (`cargo xtask bench client`).
 #![deny(missing_docs)]
 
+mod signals;
+mod viewer;
+
+pub use viewer::EdgepixViewer;
+
 use edgepix_core::pixel::{Rect, RgbaMut};
+use edgepix_core::protect::config::ProtectionConfig;
+use edgepix_core::protect::grid::Grid;
+use edgepix_core::protect::proof::{self, SignedRoot};
+use edgepix_core::protect::{ssim, view};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, ImageData};
 
@@ -34,4 +45,48 @@ pub fn pixelate_canvas(ctx: &CanvasRenderingContext2d, x: u32, y: u32, w: u32, h
         .map_err(|e| JsError::new(&format!("ImageData failed: {e:?}")))?;
     ctx.put_image_data(&out, f64::from(region.x), f64::from(region.y))
         .map_err(|e| JsError::new(&format!("putImageData failed: {e:?}")))
+}
+
+/// What a viewer's canvas shows for a ticket (see
+/// `edgepix_core::protect::view::compose`): `scrambled` is the ticket's
+/// image as RGBA, `grid` and `protection` the ticket's JSON objects, `seed`
+/// and `payload` its hex strings. Returns the view's RGBA.
+#[wasm_bindgen(js_name = composeView)]
+pub fn compose_view(scrambled: &[u8], grid: JsValue, protection: JsValue, seed: &str, payload: &str) -> Result<Vec<u8>, JsError> {
+    let grid: Grid = from_js(grid, "grid")?;
+    let config: ProtectionConfig = from_js(protection, "protection")?;
+    let seed = edgepix_core::protect::ticket::unhex(seed).ok_or_else(|| JsError::new("seed is not hex"))?;
+    let payload = u64::from_str_radix(payload, 16).map_err(|_| JsError::new("payload is not 16 hex digits"))?;
+    Ok(view::compose(scrambled, &grid, &config, &seed, payload)?)
+}
+
+/// Mean SSIM of two RGBA buffers of `width` x `height` (luma, 11x11
+/// Gaussian window), as the shared crate computes it.
+#[wasm_bindgen]
+pub fn ssim(a: &[u8], b: &[u8], width: u32, height: u32) -> Result<f64, JsError> {
+    Ok(ssim::ssim(a, b, width, height)?)
+}
+
+/// Whether a signed root (`GET /api/v1/assets/{id}/proof`'s JSON) verifies
+/// under the Ed25519 public key `x` (base64url, from
+/// `/.well-known/edgepix-keys.json`).
+#[wasm_bindgen(js_name = verifyProof)]
+pub fn verify_proof(signed: JsValue, x: &str) -> Result<bool, JsError> {
+    let signed: SignedRoot = from_js(signed, "signed root")?;
+    let key = proof::public_key(x).ok_or_else(|| JsError::new("the key is not 32 bytes of base64url"))?;
+    Ok(proof::verify_statement(&signed, &key).is_ok())
+}
+
+/// Whether tile `index`'s `leaf` (hex) with its inclusion `path` (hex
+/// strings) leads to `root` in a tree of `tiles` leaves.
+#[wasm_bindgen(js_name = verifyTile)]
+pub fn verify_tile(leaf: &str, index: usize, tiles: usize, path: Vec<String>, root: &str) -> Result<bool, JsError> {
+    let hash = |s: &str| proof::unhex(s).ok_or_else(|| JsError::new(&format!("{s:?} is not a SHA-256 in hex")));
+    let path = path.iter().map(|p| hash(p)).collect::<Result<Vec<_>, _>>()?;
+    Ok(proof::verify_inclusion(&hash(leaf)?, index, tiles, &path, &hash(root)?).is_ok())
+}
+
+fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsError> {
+    let text = js_sys::JSON::stringify(&v).map_err(|_| JsError::new(&format!("{what} is not JSON")))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| JsError::new(&format!("{what}: {e}")))
 }

@@ -2,6 +2,8 @@
 //! `cargo xtask bench inference`: the function pool against NudeNet-Python.
 //! `cargo xtask bench auth`: sign-up, sign-in and token checks in the local
 //! Worker against a request that does no account work, and the KDF natively.
+//! `cargo xtask bench client`: a 1920x1080 protected-view frame in headless
+//! Chromium through the browser module and through plain JavaScript.
 //!
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
@@ -25,8 +27,35 @@ pub fn run(args: &[String]) -> Result {
         Some("transform") => transform(),
         Some("inference") => inference(),
         Some("auth") => auth(),
-        _ => Err("usage: cargo xtask bench transform|inference|auth".to_owned()),
+        Some("client") => client(),
+        _ => Err("usage: cargo xtask bench transform|inference|auth|client".to_owned()),
     }
+}
+
+fn client() -> Result {
+    setup::ensure(setup::Needs { browser: true })?;
+    build::client()?;
+    let out = cmd::output(
+        cmd::new("node")
+            .arg("xtask/bench/client.mjs")
+            .arg(project::build_dir().join("site"))
+            .arg(setup::photos_dir().join("coffee.png"))
+            .arg(RUNS)
+            .env("CHROMIUM", "/usr/bin/chromium"),
+    )?;
+    let v: Value = serde_json::from_str(out.trim()).map_err(|e| format!("bench output: {e}: {out}"))?;
+    let ms = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    println!("client benchmark: one {}x{} protected-view frame (descramble {}x{} tiles of {} px, noise 0.2, overlay 1, watermark) in headless Chromium, median of {RUNS} runs", v["width"], v["height"], v["grid"]["cols"], v["grid"]["rows"], v["grid"]["tile"]);
+    println!("{:<40} {:>10}", "", "median ms");
+    println!("{:<40} {:>10.2}", "wasm module (composeView)", ms("wasm_ms"));
+    println!("{:<40} {:>10.2}", "plain JavaScript, same algorithm", ms("js_ms"));
+    println!("ratio JS/wasm: {:.2} (goal >= 3); wasm per frame {:.2} ms (goal <= 16)", ms("js_ms") / ms("wasm_ms"), ms("wasm_ms"));
+    println!("outputs identical: {} ({} differing bytes)", v["identical"], v["differing_bytes"]);
+    println!("browser module: {:.1} KiB gzip (goal <= 150)", build::gzip_size(&build::client_wasm()).unwrap_or(0) as f64 / 1024.0);
+    if v["identical"] != true {
+        return Err("the wasm and JavaScript outputs differ".to_owned());
+    }
+    Ok(())
 }
 
 fn transform() -> Result {
@@ -93,6 +122,8 @@ fn start(out: &Path) -> Result<system::System> {
         state,
         pool_secret: dev::random_hex(32)?,
         jwt_keys: accounts::new_jwt_key()?,
+        view_secret: dev::random_hex(32)?,
+        proof_keys: accounts::new_jwt_key()?,
         admin_emails: String::new(),
         logs: Some(out.to_path_buf()),
     })

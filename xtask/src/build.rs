@@ -124,7 +124,9 @@ pub fn client() -> Result {
                 .arg(&raw),
         )?;
         let wasm = client_wasm();
-        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))
+        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))?;
+        // The npm package around it (package.json, README).
+        copy_dir(&root.join("wasm-client/npm"), &pkg)
     })?;
     report_size("client wasm", &client_wasm());
     std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))

@@ -27,18 +27,13 @@ pub fn run(args: &[String]) -> Result {
     let state = project::state_dir();
     std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
     let pool_secret = dev_secret(&state, "pool-secret")?;
-    let jwt_keys = match std::fs::read_to_string(state.join("jwt-keys")) {
-        Ok(k) if !k.trim().is_empty() => k.trim().to_owned(),
-        _ => {
-            let k = accounts::new_jwt_key()?;
-            std::fs::write(state.join("jwt-keys"), &k).map_err(|e| format!("cannot write the dev JWT key: {e}"))?;
-            k
-        }
-    };
+    let jwt_keys = persisted(&state, "jwt-keys", accounts::new_jwt_key)?;
+    let view_secret = dev_secret(&state, "view-secret")?;
+    let proof_keys = persisted(&state, "proof-keys", accounts::new_jwt_key)?;
     let email = "dev@edgepix.local";
     let password = format!("pw-{}", dev_secret(&state, "dev-password")?);
     system::handle_signals()?;
-    let mut sys = system::start(&Options { port, pool_port, spin_port, state: state.join("wrangler"), pool_secret, jwt_keys, admin_emails: email.to_owned(), logs: None })?;
+    let mut sys = system::start(&Options { port, pool_port, spin_port, state: state.join("wrangler"), pool_secret, jwt_keys, view_secret, proof_keys, admin_emails: email.to_owned(), logs: None })?;
     let key_file = state.join("dev-api-key");
     let api_token = match std::fs::read_to_string(&key_file) {
         Ok(k) if accounts::key_works(&sys.worker_url, k.trim(), "127.0.0.1") => k.trim().to_owned(),
@@ -74,6 +69,19 @@ pub fn run(args: &[String]) -> Result {
 }
 
 /// A secret for local development, made once and kept in the state folder.
+/// The value kept in `state/name`, made by `make` the first time.
+fn persisted(state: &std::path::Path, name: &str, make: fn() -> Result<String>) -> Result<String> {
+    let path = state.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(k) if !k.trim().is_empty() => Ok(k.trim().to_owned()),
+        _ => {
+            let k = make()?;
+            std::fs::write(&path, &k).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(k)
+        }
+    }
+}
+
 fn dev_secret(state: &std::path::Path, name: &str) -> Result<String> {
     let path = state.join(name);
     if let Ok(s) = std::fs::read_to_string(&path) {

@@ -120,6 +120,10 @@ pub struct Options {
     pub pool_secret: String,
     /// The Worker's access-token keys (`JWT_KEYS`).
     pub jwt_keys: String,
+    /// The view-ticket HMAC key (`VIEW_SECRET`).
+    pub view_secret: String,
+    /// The content-proof signing keys (`PROOF_KEYS`).
+    pub proof_keys: String,
     /// Emails that become admins at sign-up (`ADMIN_EMAILS`).
     pub admin_emails: String,
     /// Where children's logs go; `None` shows them on the terminal.
@@ -196,7 +200,10 @@ pub fn start(opts: &Options) -> Result<System> {
     // shows those), and values may hold any character.
     let env_file = opts.state.join("dev.env");
     std::fs::create_dir_all(&opts.state).map_err(|e| format!("cannot create {}: {e}", opts.state.display()))?;
-    let env_text = format!("POOL_URL={pool_url}\nPOOL_SECRET={}\nJWT_KEYS={}\nADMIN_EMAILS={}\nEDGEPIX_DEV=1\n", opts.pool_secret, opts.jwt_keys, opts.admin_emails);
+    let env_text = format!(
+        "POOL_URL={pool_url}\nPOOL_SECRET={}\nJWT_KEYS={}\nVIEW_SECRET={}\nPROOF_KEYS={}\nADMIN_EMAILS={}\nEDGEPIX_DEV=1\n",
+        opts.pool_secret, opts.jwt_keys, opts.view_secret, opts.proof_keys, opts.admin_emails
+    );
     write_private(&env_file, &env_text)?;
     let mut wrangler = cmd::new(project::node_bin("wrangler"));
     wrangler

@@ -122,6 +122,7 @@ pub fn run(args: &[String]) -> Result {
 
     let pool_secret = dev::random_hex(32)?;
     let jwt_keys = accounts::new_jwt_key()?;
+    let view_secret = dev::random_hex(32)?;
     let admin_email = "admin@edgepix.test";
     let admin_password = format!("pw-{}", dev::random_hex(16)?);
     let creators = |sys: &system::System| -> Result<(String, String)> {
@@ -129,7 +130,7 @@ pub fn run(args: &[String]) -> Result {
         let b = accounts::creator(&sys.worker_url, "creator-b@edgepix.test", &format!("pw-{}", dev::random_hex(16)?), "e2e", "198.51.100.2")?;
         Ok((a, b))
     };
-    match start_system(&jwt_keys, admin_email, &pool_secret).and_then(|sys| creators(&sys).map(|tokens| (sys, tokens))) {
+    match start_system(&jwt_keys, &view_secret, admin_email, &pool_secret).and_then(|sys| creators(&sys).map(|tokens| (sys, tokens))) {
         Ok((mut sys, (token_a, token_b))) => {
             let url = |u: &Option<String>| u.clone().unwrap_or_default();
             let envs = [
@@ -142,6 +143,7 @@ pub fn run(args: &[String]) -> Result {
                 ("EDGEPIX_TOKEN_B", token_b.clone()),
                 ("EDGEPIX_POOL_SECRET", pool_secret.clone()),
                 ("EDGEPIX_JWT_KEYS", jwt_keys.clone()),
+                ("EDGEPIX_VIEW_SECRET", view_secret.clone()),
                 ("EDGEPIX_ADMIN_EMAIL", admin_email.to_owned()),
                 ("EDGEPIX_ADMIN_PASSWORD", admin_password.clone()),
                 ("EDGEPIX_POOL_BIN", build::pool_bin().display().to_string()),
@@ -163,7 +165,7 @@ pub fn run(args: &[String]) -> Result {
     finish(&t, started)
 }
 
-fn start_system(jwt_keys: &str, admin_email: &str, pool_secret: &str) -> Result<system::System> {
+fn start_system(jwt_keys: &str, view_secret: &str, admin_email: &str, pool_secret: &str) -> Result<system::System> {
     let state = state_dir();
     let logs = project::root().join("target/xtask-logs");
     let _ = std::fs::remove_dir_all(&state);
@@ -175,6 +177,8 @@ fn start_system(jwt_keys: &str, admin_email: &str, pool_secret: &str) -> Result<
         state: PathBuf::from(&state),
         pool_secret: pool_secret.to_owned(),
         jwt_keys: jwt_keys.to_owned(),
+        view_secret: view_secret.to_owned(),
+        proof_keys: accounts::new_jwt_key()?,
         admin_emails: admin_email.to_owned(),
         logs: Some(logs),
     };

@@ -17,7 +17,7 @@ use worker::{Cache, Date, Headers, HttpMetadata, Request, Response, RouteContext
 
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::policies;
-use crate::{auth, bindings, db, store};
+use crate::{auth, bindings, db, protections, store};
 
 fn r2(e: worker::Error) -> ApiError {
     ApiError::Binding { name: bindings::MEDIA, source: e }
@@ -30,6 +30,18 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let id = AssetId::parse(ctx.param("id").map(String::as_str).unwrap_or_default()).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
     let db = db::open(&ctx.env)?;
     let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    // A protected asset's pixels go to its owners only, never through a
+    // shared cache; everyone else views it through `/view/{id}`.
+    let protected = protections::find_any(&db, &id).await?.is_some();
+    if protected {
+        let owner = match auth::authenticate(&req, &ctx.env).await {
+            Ok(who) => db::find_asset(&db, &who.owner, &id).await?.is_some(),
+            Err(_) => false,
+        };
+        if !owner {
+            return Err(ApiError::ProtectedAsset(id.to_string()));
+        }
+    }
     // A policy is the asset owner's; its redactions depend on the latest
     // analysis (its version) and on the policy's content, both in the key.
     let (redactions, policy_key) = match &opts.policy {
@@ -57,7 +69,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let bypass = crate::router::is_dev(&ctx.env) && req.headers().get("x-edgepix-bypass-cache").ok().flatten().is_some_and(|v| v == "1");
     let cache_url = format!("https://edgepix.cache/img/{canonical}/{variant}/{id}");
     let cache = Cache::default();
-    if bypass {
+    if bypass || protected {
         let source = store::read_original(&ctx.env, &id).await?;
         let (bytes, ct) = encode_output(pipeline::run_with(&source, &opts, format, &Limits::default(), &redactions)?)?;
         let headers = Headers::new();
@@ -65,6 +77,9 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         let resp = Response::builder().with_headers(headers).fixed(bytes);
         let mut resp = finish(resp, &etag, None, vary, "BYPASS", started)?;
         resp.headers_mut().set("x-edgepix-cache", "BYPASS")?;
+        if protected {
+            resp.headers_mut().set("cache-control", "private, no-store")?;
+        }
         return Ok(resp);
     }
     if let Some(mut hit) = cache.get(cache_url.as_str(), true).await? {

@@ -9,6 +9,7 @@ const PLAYGROUND: &str = include_str!("../../../r2-assets/templates/playground.h
 const SIGNUP: &str = include_str!("../../../r2-assets/templates/signup.html");
 const SIGNIN: &str = include_str!("../../../r2-assets/templates/signin.html");
 const ACCOUNT: &str = include_str!("../../../r2-assets/templates/account.html");
+const VIEW: &str = include_str!("../../../r2-assets/templates/view.html");
 
 /// `GET /`: what edgepix is, with live status and links to the API docs.
 pub fn landing(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
@@ -34,4 +35,12 @@ pub fn signin(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
 /// `GET /account`: the account, its API keys and its sessions.
 pub fn account(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
     Ok(Response::from_html(ACCOUNT)?)
+}
+
+/// `GET /view/{id}`: a protected asset, drawn for this viewer by the
+/// browser module from a view ticket.
+pub fn view(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    let mut resp = Response::from_html(VIEW)?;
+    resp.headers_mut().set("cache-control", "no-store")?;
+    Ok(resp)
 }
