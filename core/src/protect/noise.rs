@@ -83,16 +83,18 @@ pub fn apply(rgba: &mut [u8], width: u32, height: u32, level: f32, seed: &[u8]) 
     apply_k(rgba, width, height, k_fixed(level_milli(level)), seed)
 }
 
-/// [`apply`] with `K` given directly.
-fn apply_k(rgba: &mut [u8], width: u32, height: u32, k: u32, seed: &[u8]) -> Result<(), PixelError> {
-    apply_params(rgba, width, height, k, seed, RADIUS, BLACK_NUM)
-}
-
 /// The window radius: statistics over (2R+1) x (2R+1).
 const RADIUS: usize = 2;
+/// The window's side.
+const SPAN: usize = 2 * RADIUS + 1;
+/// Pixels in a whole window.
+const WINDOW: u32 = (SPAN * SPAN) as u32;
 /// `A_BLACK = TABLE[0] * BLACK_NUM / 16`.
 const BLACK_NUM: u32 = 12;
+/// The largest window variance the table covers.
+const MAX_VAR: u32 = 16256;
 
+/// The luma of an RGBA pixel (step 3 of the module docs).
 #[inline]
 fn luma(p: &[u8]) -> u32 {
     (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8
@@ -100,11 +102,84 @@ fn luma(p: &[u8]) -> u32 {
 
 /// The amplitude `A` for each window variance 0..=16256.
 fn amplitude_table(k: u32) -> Vec<u32> {
-    (0..=16256u32).map(|var| ((3 * k * (4 * var + 117)) / 256).saturating_sub(128).isqrt()).collect()
+    (0..=MAX_VAR).map(|var| ((3 * k * (4 * var + 117)) / 256).saturating_sub(128).isqrt()).collect()
 }
 
-/// Steps 2-4 with the window radius and black cap as parameters.
-fn apply_params(rgba: &mut [u8], width: u32, height: u32, k: u32, seed: &[u8], r: usize, black_num: u32) -> Result<(), PixelError> {
+/// Adds `deltas[x]` to the R, G and B bytes of pixel `x` of the RGBA `row`,
+/// clamping to 0..=255; alpha is untouched. `spread` is scratch space of
+/// the row's length.
+///
+/// The shared last step of [`apply`], [`super::overlay::draw`] and
+/// [`super::watermark::embed`]. The deltas are first spread to one per
+/// byte (0 for alpha), so that the clamped add is a plain loop over bytes,
+/// which the compiler turns into SIMD (wasm simd128 included).
+pub(super) fn shift_rgb(row: &mut [u8], deltas: &[i16], spread: &mut [i16]) {
+    for (s, &d) in spread.chunks_exact_mut(4).zip(deltas) {
+        s.copy_from_slice(&[d, d, d, 0]);
+    }
+    for (c, &d) in row.iter_mut().zip(spread.iter()) {
+        *c = (i16::from(*c) + d).clamp(0, 255) as u8;
+    }
+}
+
+/// `out[x]` = the sum of `col` over `x - RADIUS..=x + RADIUS`, clipped to
+/// the row. The inner part adds shifted copies of the row (SIMD-friendly).
+fn window_sums(col: &[u32], out: &mut [u32]) {
+    let w = col.len();
+    let edge = |x: usize| col[x.saturating_sub(RADIUS)..=(x + RADIUS).min(w - 1)].iter().sum();
+    if w < SPAN {
+        for (x, o) in out.iter_mut().enumerate() {
+            *o = edge(x);
+        }
+        return;
+    }
+    for x in (0..RADIUS).chain(w - RADIUS..w) {
+        out[x] = edge(x);
+    }
+    let n = w - 2 * RADIUS;
+    let inner = &mut out[RADIUS..RADIUS + n];
+    inner.copy_from_slice(&col[..n]);
+    for k in 1..SPAN {
+        for (o, &c) in inner.iter_mut().zip(&col[k..k + n]) {
+            *o += c;
+        }
+    }
+}
+
+/// `var[x] = min((n * s2 - s1 * s1) / (n * n), MAX_VAR)` for window sums
+/// `s1`, `s2` over `n = rows * cols[x]` pixels (step 4).
+fn variances(s1: &[u32], s2: &[u32], rows: u32, cols: &[u32], var: &mut [u32]) {
+    let general = |x: usize| {
+        let n = rows * cols[x];
+        ((n * s2[x] - s1[x] * s1[x]) / (n * n)).min(MAX_VAR)
+    };
+    let w = var.len();
+    if rows as usize != SPAN || w < SPAN {
+        for (x, v) in var.iter_mut().enumerate() {
+            *v = general(x);
+        }
+        return;
+    }
+    for x in (0..RADIUS).chain(w - RADIUS..w) {
+        var[x] = general(x);
+    }
+    // Whole windows (most pixels), in a loop of their own: a constant
+    // divisor is much faster (and vectorises).
+    let inner = RADIUS..w - RADIUS;
+    for ((v, &s1), &s2) in var[inner.clone()].iter_mut().zip(&s1[inner.clone()]).zip(&s2[inner]) {
+        *v = ((WINDOW * s2 - s1 * s1) / (WINDOW * WINDOW)).min(MAX_VAR);
+    }
+}
+
+/// [`apply`] with `K` given directly: steps 2-4 of the module docs.
+///
+/// The luma of the rows in the window is kept in a ring of `SPAN` rows,
+/// with per-column sums of `Y` and `Y^2` over them, so each output row
+/// costs a few adds per pixel. Each row is then done in passes: window sums
+/// along the row and the variances (SIMD-friendly), one tight loop drawing
+/// the generator and turning the amplitude into a delta per pixel, then
+/// [`shift_rgb`] adding the deltas with clamping.
+fn apply_k(rgba: &mut [u8], width: u32, height: u32, k: u32, seed: &[u8]) -> Result<(), PixelError> {
     let expected = width as usize * height as usize * 4;
     if rgba.len() != expected {
         return Err(PixelError::BufferSize { width, height, expected, actual: rgba.len() });
@@ -114,70 +189,64 @@ fn apply_params(rgba: &mut [u8], width: u32, height: u32, k: u32, seed: &[u8], r
         return Ok(());
     }
     let table = amplitude_table(k);
-    let a_black = table[0] * black_num / 16;
-    let span = 2 * r + 1;
-    // Luma of the window's rows (original values), and column sums of Y, Y^2.
-    let mut ring = vec![0u8; span * w];
-    let (mut c1, mut c2) = (vec![0u32; w], vec![0u32; w]);
+    // Exactly MAX_VAR + 1 entries, so `table[var]` (var <= MAX_VAR) needs
+    // no bounds check.
+    let table = &table[..=MAX_VAR as usize];
+    let a_black = table[0] * BLACK_NUM / 16;
     let stride = w * 4;
+    // Luma of the window's rows (input values), and column sums of Y, Y^2.
+    let mut ring = vec![0u8; SPAN * w];
+    let (mut c1, mut c2) = (vec![0u32; w], vec![0u32; w]);
     let add_row = |ring: &mut [u8], c1: &mut [u32], c2: &mut [u32], rgba: &[u8], y: usize| {
-        let slot = &mut ring[(y % span) * w..(y % span + 1) * w];
-        for (x, p) in rgba[y * stride..(y + 1) * stride].chunks_exact(4).enumerate() {
-            let l = luma(p);
-            slot[x] = l as u8;
-            c1[x] += l;
-            c2[x] += l * l;
+        let slot = &mut ring[(y % SPAN) * w..(y % SPAN + 1) * w];
+        let pixels = rgba[y * stride..(y + 1) * stride].chunks_exact(4);
+        for (p, l) in pixels.zip(slot.iter_mut()) {
+            *l = luma(p) as u8;
+        }
+        for ((&l, s1), s2) in slot.iter().zip(c1.iter_mut()).zip(c2.iter_mut()) {
+            let l = u32::from(l);
+            *s1 += l;
+            *s2 += l * l;
         }
     };
-    for y in 0..=r.min(h - 1) {
+    for y in 0..=RADIUS.min(h - 1) {
         add_row(&mut ring, &mut c1, &mut c2, rgba, y);
     }
+    // Columns in each pixel's window (SPAN away from the sides).
+    let cols: Vec<u32> = (0..w).map(|x| ((x + RADIUS).min(w - 1) + 1 - x.saturating_sub(RADIUS)) as u32).collect();
+    let (mut s1, mut s2, mut var) = (vec![0u32; w], vec![0u32; w], vec![0u32; w]);
+    let mut deltas = vec![0i16; w];
+    let mut spread = vec![0i16; stride];
     let mut prng = Prng::derive("edgepix/noise", seed);
     for y in 0..h {
-        let rows = (y + r).min(h - 1) + 1 - y.saturating_sub(r);
-        let (mut s1, mut s2) = (0u32, 0u32);
-        for x in 0..=r.min(w - 1) {
-            s1 += c1[x];
-            s2 += c2[x];
-        }
+        let rows = ((y + RADIUS).min(h - 1) + 1 - y.saturating_sub(RADIUS)) as u32;
+        window_sums(&c1, &mut s1);
+        window_sums(&c2, &mut s2);
+        variances(&s1, &s2, rows, &cols, &mut var);
+        let lumas = &ring[(y % SPAN) * w..(y % SPAN + 1) * w];
         let row = &mut rgba[y * stride..(y + 1) * stride];
-        for (x, px) in row.chunks_exact_mut(4).enumerate() {
-            let cols = (x + r).min(w - 1) + 1 - x.saturating_sub(r);
-            let n = (rows * cols) as u32;
-            let v = n * s2 - s1 * s1;
-            // Inside the image n is 25: a constant divisor is much faster.
-            let var = if n == 25 { v / 625 } else { v / (n * n) };
-            let mut a = table[var.min(16256) as usize];
-            let l = luma(px);
-            a = a.min(a_black + 16 * l);
-            if px[0] == 255 && px[1] == 255 && px[2] == 255 && var < 64 {
+        for (((px, &l), &var), d) in row.chunks_exact(4).zip(lumas).zip(&var).zip(deltas.iter_mut()) {
+            let mut a = table[var as usize].min(a_black + 16 * u32::from(l));
+            if var < 64 && px[..3] == [255, 255, 255] {
                 a = a * 7 / 4;
             }
             let u = prng.next_u32();
             let t = (u & 0xffff) as i32 + (u >> 16) as i32 - 65535;
-            let d = (t * a as i32 + 524_288) >> 20;
-            for c in &mut px[..3] {
-                *c = (i32::from(*c) + d).clamp(0, 255) as u8;
-            }
-            if x + r + 1 < w {
-                s1 += c1[x + r + 1];
-                s2 += c2[x + r + 1];
-            }
-            if x >= r {
-                s1 -= c1[x - r];
-                s2 -= c2[x - r];
-            }
+            // |d| < 128 here; clamping to +-255 would keep it exact in any
+            // case, since a channel plus a larger delta clamps the same way.
+            *d = ((t * a as i32 + 524_288) >> 20).clamp(-255, 255) as i16;
         }
-        if y >= r {
-            let slot = &ring[((y - r) % span) * w..((y - r) % span + 1) * w];
-            for (x, &l) in slot.iter().enumerate() {
+        shift_rgb(row, &deltas, &mut spread);
+        if y >= RADIUS {
+            let slot = &ring[((y - RADIUS) % SPAN) * w..((y - RADIUS) % SPAN + 1) * w];
+            for ((&l, s1), s2) in slot.iter().zip(c1.iter_mut()).zip(c2.iter_mut()) {
                 let l = u32::from(l);
-                c1[x] -= l;
-                c2[x] -= l * l;
+                *s1 -= l;
+                *s2 -= l * l;
             }
         }
-        if y + r + 1 < h {
-            add_row(&mut ring, &mut c1, &mut c2, rgba, y + r + 1);
+        if y + RADIUS + 1 < h {
+            add_row(&mut ring, &mut c1, &mut c2, rgba, y + RADIUS + 1);
         }
     }
     Ok(())

@@ -59,7 +59,8 @@ fn wave(v: i64, len: i64, amp: i64) -> i64 {
 }
 
 /// How strongly family `f` covers pixel `(x, y)`: 2 on a line, 1 beside
-/// it, else 0.
+/// it, else 0. The definition; [`FamilyWalk`] computes the same along rows.
+#[cfg(test)]
 fn coverage(f: &Family, x: i64, y: i64, h: i64, base: i64) -> i64 {
     let period = (base * f.period_eighths / 8).max(4);
     // Non-negative coordinates: shift by multiples of the height.
@@ -71,8 +72,87 @@ fn coverage(f: &Family, x: i64, y: i64, h: i64, base: i64) -> i64 {
     (2 - d).max(0)
 }
 
+/// One family's [`coverage`], evaluated incrementally along a row.
+///
+/// With `P` the period and `len` the wave's length, coverage depends on
+/// `(u + phase) mod P` and `v mod len`. Along a row `u` and `v` grow by
+/// `ux` and `vx` (1 or 2, less than `P` and `len`), so both remainders are
+/// walked with one conditional subtraction instead of 64-bit `rem_euclid`,
+/// and the wave and the coverage come from small tables:
+/// `wave[p] = P + wave(p, len, P / 5)` for `p` in `0..len` (the `+ P` makes
+/// it positive: `|wave| <= P / 5`), and `cover[q]` for
+/// `q = (u + phase) mod P + wave[v mod len]` in `0..3P`, which is the
+/// coverage of `r = q mod P`. Exactly the same values as [`coverage`].
+struct FamilyWalk {
+    ux: usize,
+    vx: usize,
+    period: usize,
+    len: usize,
+    /// `(u + phase) mod P` and `v mod len` at `x = 0` of row 0, and their
+    /// change per row, all reduced.
+    u0: usize,
+    v0: usize,
+    u_row: usize,
+    v_row: usize,
+    wave: Vec<usize>,
+    cover: Vec<u8>,
+}
+
+impl FamilyWalk {
+    fn new(f: &Family, h: i64, base: i64) -> FamilyWalk {
+        let period = (base * f.period_eighths / 8).max(4);
+        let len = 2 * ((3 * period) / 2).max(2);
+        let amp = period / 5;
+        let wave = (0..len).map(|p| (period + wave(p, len, amp)) as usize).collect();
+        let cover = (0..3 * period)
+            .map(|q| {
+                let r = q % period;
+                (2 - r.min(period - r)).max(0) as u8
+            })
+            .collect();
+        FamilyWalk {
+            ux: f.ux as usize,
+            vx: f.vx as usize,
+            period: period as usize,
+            len: len as usize,
+            u0: (2 * h * f.uy.abs() + base * f.phase_eighths / 8).rem_euclid(period) as usize,
+            v0: (2 * h * f.vy.abs()).rem_euclid(len) as usize,
+            u_row: f.uy.rem_euclid(period) as usize,
+            v_row: f.vy.rem_euclid(len) as usize,
+            wave,
+            cover,
+        }
+    }
+
+    /// Raises `out[x]` to this family's coverage of `(x, y)` where it is
+    /// higher.
+    fn cover_row(&self, y: usize, out: &mut [u8]) {
+        let (p, len) = (self.period, self.len);
+        let mut pu = (self.u0 + y % p * self.u_row) % p;
+        let mut pv = (self.v0 + y % len * self.v_row) % len;
+        let mut rest = out;
+        while !rest.is_empty() {
+            // A run of pixels before either remainder wraps: no wrap tests
+            // inside it.
+            let run = (p - pu).div_ceil(self.ux).min((len - pv).div_ceil(self.vx)).min(rest.len());
+            let (now, later) = rest.split_at_mut(run);
+            let us = (pu..).step_by(self.ux);
+            let waves = self.wave.get(pv..).unwrap_or_default().iter().step_by(self.vx);
+            for ((o, u), &wv) in now.iter_mut().zip(us).zip(waves) {
+                *o = (*o).max(self.cover.get(u + wv).copied().unwrap_or(0));
+            }
+            pu = (pu + run * self.ux) % p;
+            pv = (pv + run * self.vx) % len;
+            rest = later;
+        }
+    }
+}
+
 /// Draws the overlay of `complexity` (0-4; more is clamped to 4) on a
 /// `width` x `height` RGBA buffer in place.
+///
+/// Row by row: each family marks its coverage of the row in a buffer
+/// ([`FamilyWalk`]), then the covered pixels get their delta.
 pub fn draw(rgba: &mut [u8], width: u32, height: u32, complexity: u8) -> Result<(), PixelError> {
     let expected = width as usize * height as usize * 4;
     if rgba.len() != expected {
@@ -84,9 +164,14 @@ pub fn draw(rgba: &mut [u8], width: u32, height: u32, complexity: u8) -> Result<
     }
     let base = base_period(width, height);
     let h = i64::from(height);
+    let walks: Vec<FamilyWalk> = families.iter().map(|f| FamilyWalk::new(f, h, base)).collect();
+    let mut cover = vec![0u8; width as usize];
     for (y, row) in rgba.chunks_exact_mut(width as usize * 4).enumerate() {
-        for (x, px) in row.chunks_exact_mut(4).enumerate() {
-            let c = families.iter().map(|f| coverage(f, x as i64, y as i64, h, base)).max().unwrap_or(0);
+        cover.fill(0);
+        for walk in &walks {
+            walk.cover_row(y, &mut cover);
+        }
+        for (px, &c) in row.chunks_exact_mut(4).zip(&cover) {
             if c == 0 {
                 continue;
             }
@@ -94,7 +179,7 @@ pub fn draw(rgba: &mut [u8], width: u32, height: u32, complexity: u8) -> Result<
             // Dark pixels are lightened less: SSIM (and the eye) is most
             // sensitive to a shift of the mean near black.
             let full = if luma < 128 { (luma as i32 / 8).clamp(1, STRENGTH) } else { -STRENGTH };
-            let delta = full * c as i32 / 2;
+            let delta = full * i32::from(c) / 2;
             for ch in &mut px[..3] {
                 *ch = (i32::from(*ch) + delta).clamp(0, 255) as u8;
             }
@@ -143,6 +228,25 @@ mod tests {
         assert!(draw(&mut [0; 3], 1, 1, 1).is_err());
         draw(&mut [], 0, 0, 4).unwrap();
         draw(&mut [], 0, 9, 4).unwrap();
+    }
+
+    /// The row walk gives exactly [`coverage`], the definition.
+    #[test]
+    fn walk_matches_definition() {
+        for (w, h) in [(1u32, 1u32), (7, 300), (300, 7), (97, 61), (640, 480), (2048, 1365)] {
+            let base = base_period(w, h);
+            for f in &FAMILIES {
+                let walk = FamilyWalk::new(f, i64::from(h), base);
+                let mut row = vec![0u8; w as usize];
+                for y in (0..h).step_by(7) {
+                    row.fill(0);
+                    walk.cover_row(y as usize, &mut row);
+                    for (x, &c) in row.iter().enumerate() {
+                        assert_eq!(i64::from(c), coverage(f, x as i64, i64::from(y), i64::from(h), base), "{w}x{h} {f:?} ({x}, {y})");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -254,27 +254,54 @@ pub fn embed(
             i32::from(chip) * sign * i32::from(strength)
         })
         .collect();
-    let cols = axis_table(width);
     let rows = axis_table(height);
+    let spans = column_spans(&axis_table(width));
     let mut r = [0i32; GRID];
+    let mut deltas = vec![0i16; width as usize];
+    let mut spread = vec![0i16; width as usize * 4];
     for (row, &(lo_y, hi_y, w_y)) in rgba.chunks_exact_mut(width as usize * 4).zip(&rows) {
         for (cx, rv) in r.iter_mut().enumerate() {
             let a = v.get(lo_y * GRID + cx).copied().unwrap_or(0);
             let b = v.get(hi_y * GRID + cx).copied().unwrap_or(0);
             *rv = (256 - w_y) * a + w_y * b;
         }
-        for (px, &(lo_x, hi_x, w_x)) in row.chunks_exact_mut(4).zip(&cols) {
-            let s = (256 - w_x) * r.get(lo_x).copied().unwrap_or(0)
-                + w_x * r.get(hi_x).copied().unwrap_or(0);
-            let d = (s + (1 << 19)) >> 20;
-            if d != 0 {
-                for c in &mut px[..3] {
-                    *c = (i32::from(*c) + d).clamp(0, 255) as u8;
-                }
+        // Step 5 span by span: `(256 - w) * r[lo] + w * r[hi]` is
+        // `256 * r[lo] + w * (r[hi] - r[lo])`, the same integer.
+        for span in &spans {
+            let lo = r.get(span.lo).copied().unwrap_or(0);
+            let step = r.get(span.hi).copied().unwrap_or(0) - lo;
+            let out = deltas.get_mut(span.start..span.start + span.weights.len()).unwrap_or_default();
+            for (d, &w_x) in out.iter_mut().zip(&span.weights) {
+                // |s| < 2^24, so |d| <= 16 fits an i16.
+                *d = ((256 * lo + w_x * step + (1 << 19)) >> 20) as i16;
             }
         }
+        super::noise::shift_rgb(row, &deltas, &mut spread);
     }
     Ok(())
+}
+
+/// A run of columns that interpolate between the same two cells.
+struct ColumnSpan {
+    /// The first column.
+    start: usize,
+    /// The cells, as in [`axis_table`].
+    lo: usize,
+    hi: usize,
+    /// The weight of `hi` for each column of the run.
+    weights: Vec<i32>,
+}
+
+/// [`axis_table`]'s columns grouped into runs of equal `(lo, hi)`.
+fn column_spans(cols: &[(usize, usize, i32)]) -> Vec<ColumnSpan> {
+    let mut spans: Vec<ColumnSpan> = Vec::new();
+    for (x, &(lo, hi, w)) in cols.iter().enumerate() {
+        match spans.last_mut() {
+            Some(s) if s.lo == lo && s.hi == hi => s.weights.push(w),
+            _ => spans.push(ColumnSpan { start: x, lo, hi, weights: vec![w] }),
+        }
+    }
+    spans
 }
 
 /// The bilinear basis of one axis in continuous reference coordinates:
