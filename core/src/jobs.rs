@@ -141,6 +141,102 @@ pub struct ProbeReceipt {
     pub received_ms: u64,
 }
 
+/// The most assets one batch analyses.
+pub const MAX_BATCH: usize = 100;
+
+/// Why a batch request was refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// No asset listed.
+    #[error("a batch needs at least one asset id in `assets`")]
+    Empty,
+    /// More than [`MAX_BATCH`] assets.
+    #[error("a batch takes at most {MAX_BATCH} assets, not {0}")]
+    TooMany(usize),
+    /// An entry is not an asset id.
+    #[error("assets[{index}] is not an asset id: {reason}")]
+    BadId {
+        /// Its position in the list.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The same asset twice.
+    #[error("asset {0} is listed twice")]
+    Duplicate(String),
+}
+
+/// `POST /api/v1/batches`'s body: `{"assets": ["<id>", ...]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The assets to analyse, 1 to [`MAX_BATCH`], each once.
+    pub assets: Vec<String>,
+}
+
+impl BatchRequest {
+    /// The validated asset ids, in the order given.
+    pub fn ids(&self) -> Result<Vec<crate::assets::AssetId>, BatchError> {
+        if self.assets.is_empty() {
+            return Err(BatchError::Empty);
+        }
+        if self.assets.len() > MAX_BATCH {
+            return Err(BatchError::TooMany(self.assets.len()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(self.assets.len());
+        for (index, raw) in self.assets.iter().enumerate() {
+            let id = crate::assets::AssetId::parse(raw).map_err(|e| BatchError::BadId { index, reason: e.to_string() })?;
+            if !seen.insert(id.to_string()) {
+                return Err(BatchError::Duplicate(id.to_string()));
+            }
+            out.push(id);
+        }
+        Ok(out)
+    }
+}
+
+/// A batch's aggregate progress over its jobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct BatchProgress {
+    /// Jobs in the batch.
+    pub total: u32,
+    /// Waiting on the queue.
+    pub queued: u32,
+    /// Being worked on.
+    pub running: u32,
+    /// Finished.
+    pub done: u32,
+    /// Given up.
+    pub failed: u32,
+    /// Mean progress of the jobs, 0-1 (a final job counts as 1).
+    pub progress: f64,
+    /// Whether every job is final.
+    pub finished: bool,
+}
+
+impl BatchProgress {
+    /// Sums `(status, progress)` of each job.
+    pub fn of(jobs: impl IntoIterator<Item = (JobStatus, f64)>) -> BatchProgress {
+        let mut p = BatchProgress::default();
+        let mut sum = 0.0;
+        for (status, progress) in jobs {
+            p.total += 1;
+            match status {
+                JobStatus::Queued => p.queued += 1,
+                JobStatus::Running => p.running += 1,
+                JobStatus::Done => p.done += 1,
+                JobStatus::Failed => p.failed += 1,
+            }
+            sum += if status.is_final() { 1.0 } else { progress.clamp(0.0, 1.0) };
+        }
+        p.progress = if p.total == 0 { 0.0 } else { sum / f64::from(p.total) };
+        p.finished = p.done + p.failed == p.total;
+        p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +265,27 @@ mod tests {
         for bad in ["", "{}", r#"{"kind":"launch_rockets"}"#, r#"{"kind":"probe"}"#, "null"] {
             assert!(QueueMessage::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn batch_requests_are_validated() {
+        let id = |c: char| c.to_string().repeat(64);
+        let ok = BatchRequest { assets: vec![id('a'), id('b')] };
+        assert_eq!(ok.ids().unwrap().len(), 2);
+        assert_eq!(BatchRequest { assets: vec![] }.ids(), Err(BatchError::Empty));
+        assert_eq!(BatchRequest { assets: (0..101).map(|i| format!("{i:064x}")).collect() }.ids(), Err(BatchError::TooMany(101)));
+        assert_eq!(BatchRequest { assets: vec![id('a'), id('a')] }.ids(), Err(BatchError::Duplicate(id('a'))));
+        assert!(matches!(BatchRequest { assets: vec![id('a'), "nope".into()] }.ids(), Err(BatchError::BadId { index: 1, .. })));
+        assert!(serde_json::from_str::<BatchRequest>(r#"{"assets":[],"extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn batch_progress_aggregates_jobs() {
+        let p = BatchProgress::of([(JobStatus::Done, 1.0), (JobStatus::Failed, 0.3), (JobStatus::Running, 0.5), (JobStatus::Queued, 0.0)]);
+        assert_eq!((p.total, p.done, p.failed, p.running, p.queued), (4, 1, 1, 1, 1));
+        assert!((p.progress - 2.5 / 4.0).abs() < 1e-12);
+        assert!(!p.finished);
+        assert!(BatchProgress::of([(JobStatus::Done, 1.0), (JobStatus::Failed, 0.0)]).finished);
+        assert_eq!(BatchProgress::of([]).progress, 0.0);
     }
 }

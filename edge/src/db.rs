@@ -170,6 +170,55 @@ pub async fn insert_job(db: &D1Database, owner: &str, job: &Job) -> ApiResult<()
     Ok(())
 }
 
+/// Stores a batch and its queued jobs in one D1 batch (all or nothing).
+pub async fn insert_batch(db: &D1Database, owner: &str, batch_id: &str, jobs: &[Job], now: u64) -> ApiResult<()> {
+    let mut stmts = vec![
+        db.prepare("INSERT INTO batches (id, owner, size, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .bind(&[batch_id.into(), owner.into(), (jobs.len() as u32).into(), (now as f64).into()])
+            .map_err(d1)?,
+    ];
+    for job in jobs {
+        let args: [JsValue; 9] = [
+            job.id.as_str().into(),
+            owner.into(),
+            job.kind.as_str().into(),
+            job.asset.as_str().into(),
+            job.status.as_str().into(),
+            job.progress.into(),
+            (job.created_at as f64).into(),
+            (job.updated_at as f64).into(),
+            batch_id.into(),
+        ];
+        stmts.push(
+            db.prepare("INSERT INTO jobs (id, owner, kind, asset_id, status, progress, created_at, updated_at, batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)").bind(&args).map_err(d1)?,
+        );
+    }
+    db.batch(stmts).await.map_err(d1)?;
+    Ok(())
+}
+
+/// `owner`'s batch `id`: its creation time, if it exists.
+pub async fn find_batch(db: &D1Database, owner: &str, id: &str) -> ApiResult<Option<u64>> {
+    #[derive(Deserialize)]
+    struct Row {
+        created_at: f64,
+    }
+    let row = db.prepare("SELECT created_at FROM batches WHERE owner = ?1 AND id = ?2").bind(&[owner.into(), id.into()]).map_err(d1)?.first::<Row>(None).await.map_err(d1)?;
+    Ok(row.map(|r| r.created_at as u64))
+}
+
+/// The jobs of `owner`'s batch `id`, oldest first.
+pub async fn batch_jobs(db: &D1Database, owner: &str, id: &str) -> ApiResult<Vec<Job>> {
+    let rows = db
+        .prepare(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?1 AND batch_id = ?2 ORDER BY created_at, id"))
+        .bind(&[owner.into(), id.into()])
+        .map_err(d1)?
+        .all()
+        .await
+        .map_err(d1)?;
+    rows.results::<JobRow>().map_err(d1)?.into_iter().map(JobRow::into_job).collect()
+}
+
 /// `owner`'s job `id`.
 pub async fn find_job(db: &D1Database, owner: &str, id: &str) -> ApiResult<Option<Job>> {
     let row = db

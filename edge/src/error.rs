@@ -48,6 +48,9 @@ pub enum ApiError {
     /// No account with this id.
     #[error("no account {0}")]
     UserNotFound(String),
+    /// No batch with this id for the caller.
+    #[error("no batch {0}")]
+    BatchNotFound(String),
     /// No job with this id for the caller.
     #[error("no job {0}")]
     JobNotFound(String),
@@ -160,7 +163,7 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::NotProtected(_) | ApiError::TileNotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::NotProtected(_) | ApiError::TileNotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::BatchNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
             ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Unauthorized(_) | ApiError::Token(_) | ApiError::Ticket(_) => ErrorCode::Unauthorized,

@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{admin, assets, auth, dev, docs, forensics, health, images, jobs, keys, pages, policies, protection, tickets};
+use crate::handlers::{admin, assets, auth, batches, dev, docs, forensics, health, images, jobs, keys, pages, policies, protection, tickets};
 use crate::{limits, memory};
 use edgepix_core::ratelimit::Rule;
 
@@ -76,6 +76,8 @@ fn routes() -> Router<'static, ()> {
         .post_async("/api/v1/assets/:id/analyze", |req, ctx| api(jobs::analyze(req, ctx)))
         .get_async("/api/v1/assets/:id/detections", |req, ctx| api(jobs::detections(req, ctx)))
         .get_async("/api/v1/jobs/:id", |req, ctx| api(jobs::get(req, ctx)))
+        .post_async("/api/v1/batches", |req, ctx| api(batches::create(req, ctx)))
+        .get_async("/api/v1/batches/:id", |req, ctx| api(batches::get(req, ctx)))
         .put_async("/api/v1/assets/:id/protection", |req, ctx| api(protection::put(req, ctx)))
         .get_async("/api/v1/assets/:id/protection", |req, ctx| api(protection::get(req, ctx)))
         .delete_async("/api/v1/assets/:id/protection", |req, ctx| api(protection::delete(req, ctx)))

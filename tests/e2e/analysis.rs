@@ -224,3 +224,67 @@ async fn policies_are_validated_listed_and_deleted() {
     let (status, _, _) = call(reqwest::Method::DELETE, "/api/v1/policies/strict", &token).await;
     assert_eq!(status, 204, "idempotent");
 }
+
+#[tokio::test]
+async fn a_batch_of_twenty_analyses_reports_aggregate_progress_until_done() {
+    // A fresh creator: twenty uploads of its own budget.
+    let account = edgepix_e2e::new_account("creator").await;
+    let token = account.access_token.clone();
+    let names = ["astronaut.png", "chelsea.png", "coffee.png", "grace_hopper.jpg", "motorcycle_left.png"];
+    let mut assets = Vec::new();
+    for i in 0..20 {
+        assets.push(uploaded(&token, unique(names[i % names.len()])).await);
+    }
+    let post = |body: Value| {
+        let token = token.clone();
+        async move {
+            let resp = client().post(format!("{}/api/v1/batches", worker())).bearer_auth(&token).json(&body).send().await.expect("worker answers");
+            let status = resp.status().as_u16();
+            let location = resp.headers().get("location").map(|v| v.to_str().unwrap_or_default().to_owned());
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null), location)
+        }
+    };
+    let started = Instant::now();
+    let (status, batch, location) = post(serde_json::json!({ "assets": assets })).await;
+    assert_eq!(status, 202, "{batch}");
+    assert_eq!(batch["total"], 20);
+    assert_eq!(batch["jobs"].as_array().unwrap().len(), 20);
+    let url = batch["url"].as_str().unwrap().to_owned();
+    assert_eq!(location.as_deref(), Some(url.as_str()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let (status, b, _) = call(reqwest::Method::GET, &url, &token).await;
+        assert_eq!(status, 200, "{b}");
+        let p = b["progress"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        if b["finished"] == true {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "the batch did not finish in 120 s: {b}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!("batch of 20: finished in {secs:.1} s ({:.0} images/min, end to end through the queue)", 20.0 * 60.0 / secs);
+    assert_eq!(done["done"], 20, "{done}");
+    assert_eq!(done["failed"], 0);
+    assert_eq!(done["progress"], 1.0);
+    // Every asset has its detections now.
+    for a in &assets {
+        let (status, d, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{a}/detections"), &token).await;
+        assert_eq!(status, 200, "{d}");
+    }
+    // Another creator sees no such batch; bad requests are clear 4xx.
+    let (status, _, _) = call(reqwest::Method::GET, &url, &token_b()).await;
+    assert_eq!(status, 404);
+    let (status, e, _) = post(serde_json::json!({ "assets": [] })).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_request")));
+    let (status, _, _) = post(serde_json::json!({ "assets": [assets[0], assets[0]] })).await;
+    assert_eq!(status, 400);
+    let too_many: Vec<String> = (0..101).map(|i| format!("{i:064x}")).collect();
+    let (status, e, _) = post(serde_json::json!({ "assets": too_many })).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("100"));
+    let foreign = uploaded(&token_b(), unique("rocket.jpg")).await;
+    let (status, _, _) = post(serde_json::json!({ "assets": [assets[1], foreign] })).await;
+    assert_eq!(status, 404, "another creator's asset");
+}

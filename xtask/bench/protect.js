@@ -188,7 +188,7 @@ function noise(px, pc, w, h, level, seed16) {
   // Step 1: L = clamp(round(level * 1000), 100, 300) in f32; NaN -> 100.
   const lv = Math.round(Math.fround(Math.fround(level) * 1000));
   const l = Number.isNaN(lv) ? 100 : Math.min(Math.max(lv, 100), 300);
-  const k = 1640 + (l - 100) * 3;
+  const k = 984 + (l - 100) * 2;
   // Step 2: the amplitude table.
   const table = new Int32Array(16257);
   for (let i = 0; i <= 16256; i++) {

@@ -20,8 +20,10 @@
 //! `Math.floor(Math.sqrt(v))`, exact at these sizes).
 //!
 //! 1. `L = clamp(round(level * 1000), 100, 300)` (halves round up; a level
-//!    that is not a number gives 100), then `K = 1640 + 3 * (L - 100)`
-//!    (`k = K / 65536`: 0.025 at level 0.1, 0.034 at 0.3).
+//!    that is not a number gives 100), then `K = 984 + 2 * (L - 100)`
+//!    (`k = K / 65536`: 0.015 at level 0.1, 0.021 at 0.3; the noise is
+//!    set to leave room for what else the canvas goes through, see
+//!    "Measured").
 //! 2. A table for every window variance `v` in `0..=16256`:
 //!    `TABLE[v] = isqrt(max(0, (3 * K * (4 * v + 117)) / 256 - 128))`
 //!    (the noise step below has variance `A*A / 1536 + 1/12`, and
@@ -52,10 +54,14 @@
 //!
 //! # Measured
 //!
-//! Noise alone gives SSIM 0.974-0.980 at level 0.1, 0.970-0.978 at 0.2 and
-//! 0.965-0.976 at 0.3 on flat grey, black and white, gradients,
-//! checkerboards, textures and seven photographs; the spread across
-//! pictures is about 0.005. A 5x5 window is used because its variance
+//! The seed product holds what the viewer sees to SSIM 0.95-0.98 against
+//! the original. The canvas also carries the scrambled JPEG's loss (q97,
+//! 0.993-0.999 on the test photos), the overlay and the watermark (together
+//! 0.004-0.015), so the noise alone is set to about 0.985 (level 0.1) down
+//! to 0.978 (level 0.3); the whole canvas then stays in the band on every
+//! test photo (`cargo run --release -p edgepix-core --example protect_ssim
+//! -- PHOTOS_DIR`). Noise alone lands within about 0.005 of the same value
+//! on flat grey, black and white, gradients, checkerboards and textures. A 5x5 window is used because its variance
 //! tracks SSIM's 11x11 Gaussian window (sigma 1.5) closely: larger windows
 //! overestimate the variance of ramps and add too much noise there.
 
@@ -72,7 +78,7 @@ fn level_milli(level: f32) -> u32 {
 
 /// `k * 65536` for a fixed-point level.
 fn k_fixed(l: u32) -> u32 {
-    1640 + (l - 100) * 3
+    984 + (l - 100) * 2
 }
 
 /// Adds per-viewer noise of strength `level` (0.1-0.3; out-of-range levels
@@ -308,7 +314,9 @@ pub(crate) mod tests {
             let mut last = 1.0;
             for level in [0.1, 0.2, 0.3] {
                 let s = ssim(noisy(&img, level, b"viewer").data(), img.data(), 256, 192).unwrap();
-                assert!((0.955..=0.98).contains(&s), "{name} at {level}: {s}");
+                // Noise alone; the canvas (JPEG, overlay, watermark on top)
+                // is held to 0.95-0.98 by protect::view's test and the e2e tests.
+                assert!((0.97..=0.99).contains(&s), "{name} at {level}: {s}");
                 assert!(s < last, "{name}: more noise at {level} should lower SSIM");
                 last = s;
             }
@@ -343,7 +351,7 @@ pub(crate) mod tests {
         let n = noisy(img, 0.25, b"known answer");
         let deltas: Vec<i32> = n.data().chunks_exact(4).zip(img.data().chunks_exact(4)).map(|(a, b)| a[0] as i32 - b[0] as i32).take(12).collect();
         let sum: i64 = n.data().iter().map(|&v| i64::from(v)).sum();
-        assert_eq!((deltas, sum), (vec![-2, 0, 2, 3, 3, -2, -2, -3, -3, 5, -6, 1], 38619));
+        assert_eq!((deltas, sum), (vec![-2, 0, 2, 2, 3, -2, -1, -2, -2, 4, -5, 1], 38598));
     }
 
     #[test]

@@ -38,27 +38,10 @@ pub async fn analyze(req: Request, ctx: RouteContext<()>) -> ApiResult<Response>
     let db = db::open(&ctx.env)?;
     db::find_asset(&db, &who.owner, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
     let now = Date::now().as_millis() / 1000;
-    let (usage, quota) = crate::users::allowance(&db, &who.owner, who.principal.plan, now).await?;
-    let started = usage.jobs_24h;
-    if started >= u64::from(quota.jobs_per_day) {
-        return Err(ApiError::QuotaExceeded(format!(
-            "the account allows {} jobs in 24 hours ({} plan) and {started} were started",
-            quota.jobs_per_day, who.principal.plan
-        )));
-    }
-    let job = Job {
-        id: new_job_id()?,
-        kind: "analyze".to_owned(),
-        asset: id.to_string(),
-        status: JobStatus::Queued,
-        progress: 0.0,
-        error: None,
-        attempts: 0,
-        created_at: now,
-        updated_at: now,
-    };
+    check_quota(&db, &who, 1, now).await?;
+    let job = new_job(&id, now)?;
     db::insert_job(&db, &who.owner, &job).await?;
-    enqueue(&ctx, &job, &who.owner).await?;
+    enqueue(&ctx.env, &job, &who.owner).await?;
     let mut resp = Response::from_json(&view(&job))?.with_status(202);
     resp.headers_mut().set("location", &format!("/api/v1/jobs/{}", job.id))?;
     Ok(resp)
@@ -93,17 +76,51 @@ pub async fn redeliver(req: Request, ctx: RouteContext<()>) -> ApiResult<Respons
     let who = auth::require(&req, &ctx.env, Scope::AssetsWrite).await?;
     let id = job_param(&ctx)?;
     let job = db::find_job(&db::open(&ctx.env)?, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
-    enqueue(&ctx, &job, &who.owner).await?;
+    enqueue(&ctx.env, &job, &who.owner).await?;
     Ok(Response::from_json(&view(&job))?.with_status(202))
 }
 
-async fn enqueue(ctx: &RouteContext<()>, job: &Job, owner: &str) -> ApiResult<()> {
-    let message = QueueMessage::Analyze { job: job.id.clone(), owner: owner.to_owned(), asset: job.asset.clone() };
-    let binding = |source| ApiError::Binding { name: bindings::JOBS, source };
-    ctx.env.queue(bindings::JOBS).map_err(binding)?.send(message.to_json()).await.map_err(binding)
+/// Refuses `more` new jobs past the account's jobs-per-24-hours quota.
+pub(crate) async fn check_quota(db: &worker::D1Database, who: &auth::Identity, more: u64, now: u64) -> ApiResult<()> {
+    let (usage, quota) = crate::users::allowance(db, &who.owner, who.principal.plan, now).await?;
+    let started = usage.jobs_24h;
+    if started + more > u64::from(quota.jobs_per_day) {
+        return Err(ApiError::QuotaExceeded(format!(
+            "the account allows {} jobs in 24 hours ({} plan); {started} were started and this asks for {more} more",
+            quota.jobs_per_day, who.principal.plan
+        )));
+    }
+    Ok(())
 }
 
-fn job_param(ctx: &RouteContext<()>) -> ApiResult<String> {
+/// A new queued analysis job for `asset`.
+pub(crate) fn new_job(asset: &edgepix_core::assets::AssetId, now: u64) -> ApiResult<Job> {
+    Ok(Job {
+        id: new_job_id()?,
+        kind: "analyze".to_owned(),
+        asset: asset.to_string(),
+        status: JobStatus::Queued,
+        progress: 0.0,
+        error: None,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Puts `job`'s message on the jobs queue.
+pub(crate) async fn enqueue(env: &worker::Env, job: &Job, owner: &str) -> ApiResult<()> {
+    let message = QueueMessage::Analyze { job: job.id.clone(), owner: owner.to_owned(), asset: job.asset.clone() };
+    let binding = |source| ApiError::Binding { name: bindings::JOBS, source };
+    env.queue(bindings::JOBS).map_err(binding)?.send(message.to_json()).await.map_err(binding)
+}
+
+/// A job with its URLs, for other handlers' answers.
+pub(crate) fn job_json(job: &Job) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(view(job)).map_err(|e| ApiError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn job_param(ctx: &RouteContext<()>) -> ApiResult<String> {
     let raw = ctx.param("id").map(String::as_str).unwrap_or_default();
     if raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         Ok(raw.to_owned())

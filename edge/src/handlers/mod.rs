@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod batches;
 pub mod dev;
 pub mod docs;
 pub mod forensics;
