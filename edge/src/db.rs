@@ -219,6 +219,22 @@ pub async fn batch_jobs(db: &D1Database, owner: &str, id: &str) -> ApiResult<Vec
     rows.results::<JobRow>().map_err(d1)?.into_iter().map(JobRow::into_job).collect()
 }
 
+/// Whether an analysis of `owner`'s `asset` is queued or running.
+pub async fn analysis_pending(db: &D1Database, owner: &str, asset: &AssetId) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct N {
+        n: u32,
+    }
+    let n = db
+        .prepare("SELECT COUNT(*) AS n FROM jobs WHERE owner = ?1 AND asset_id = ?2 AND kind = 'analyze' AND status IN ('queued', 'running')")
+        .bind(&[owner.into(), asset.as_str().into()])
+        .map_err(d1)?
+        .first::<N>(None)
+        .await
+        .map_err(d1)?;
+    Ok(n.is_some_and(|n| n.n > 0))
+}
+
 /// `owner`'s job `id`.
 pub async fn find_job(db: &D1Database, owner: &str, id: &str) -> ApiResult<Option<Job>> {
     let row = db

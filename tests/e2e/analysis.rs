@@ -288,3 +288,26 @@ async fn a_batch_of_twenty_analyses_reports_aggregate_progress_until_done() {
     let (status, _, _) = post(serde_json::json!({ "assets": [assets[1], foreign] })).await;
     assert_eq!(status, 404, "another creator's asset");
 }
+
+#[tokio::test]
+async fn policy_wait_waits_for_an_analysis_in_progress_and_only_then() {
+    let token = token_a();
+    let asset = uploaded(&token, unique("grace_hopper.jpg")).await;
+    let img = |opts: &str| format!("{}/img/{opts}/{asset}", worker());
+    // Nothing analysing: no waiting, a clear 409 at once.
+    let started = Instant::now();
+    let resp = client().get(img("width=300,policy=default,policy-wait=true")).send().await.expect("worker answers");
+    assert_eq!(resp.status(), 409);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // Without `policy` the option means nothing: 400 naming both.
+    let resp = client().get(img("width=300,policy-wait=true")).send().await.expect("worker answers");
+    assert_eq!(resp.status(), 400);
+    let e: Value = resp.json().await.unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("policy-wait"), "{e}");
+    // Queued: the request waits for the job and answers the blurred image.
+    analyze(&token, &asset).await;
+    let resp = client().get(img("width=300,policy=default,policy-wait=true")).send().await.expect("worker answers");
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    let resp = client().get(img("width=300,policy=default")).send().await.expect("worker answers");
+    assert_eq!(resp.status(), 200, "analysed now");
+}

@@ -118,11 +118,19 @@ pub enum OptionError {
         /// The option (long name).
         option: &'static str,
     },
+    /// An option that only means something beside another.
+    #[error("option `{option}` needs `{needs}` beside it")]
+    Requires {
+        /// The option given.
+        option: &'static str,
+        /// The option it needs.
+        needs: &'static str,
+    },
 }
 
 /// The options [`OptionError::Unknown`] lists.
 const KNOWN_OPTIONS: &str = "width (w), height (h), dpr, fit, gravity (g), trim, flip, rotate, background, blur, pixelate, sharpen, brightness, \
-contrast, gamma, saturation, blur-region, pixelate-region, quality (q), format (f), metadata, anim, onerror, policy";
+contrast, gamma, saturation, blur-region, pixelate-region, quality (q), format (f), metadata, anim, onerror, policy, policy-wait";
 
 /// Defines a keyword enum with its URL spellings.
 macro_rules! keywords {
@@ -711,6 +719,10 @@ pub struct Options {
     pub onerror: Option<OnError>,
     /// `policy` (edgepix).
     pub policy: Option<PolicyName>,
+    /// `policy-wait` (edgepix, default `false`): with `policy`, wait a
+    /// bounded time for an analysis in progress instead of answering
+    /// `409 analysis_required` at once.
+    pub policy_wait: bool,
 }
 
 impl Default for Options {
@@ -739,6 +751,7 @@ impl Default for Options {
             anim: true,
             onerror: None,
             policy: None,
+            policy_wait: false,
         }
     }
 }
@@ -823,6 +836,9 @@ impl Options {
         if let Some(p) = &self.policy {
             push("policy", p);
         }
+        if self.policy_wait {
+            push("policy-wait", &true);
+        }
         if parts.is_empty() { ORIGINAL.to_owned() } else { parts.join(",") }
     }
 
@@ -880,10 +896,11 @@ enum Key {
     Anim,
     OnError,
     Policy,
+    PolicyWait,
 }
 
 /// Every key: long name, short name.
-const KEYS: [(Key, &str, Option<&str>); 24] = [
+const KEYS: [(Key, &str, Option<&str>); 25] = [
     (Key::Width, "width", Some("w")),
     (Key::Height, "height", Some("h")),
     (Key::Dpr, "dpr", None),
@@ -908,6 +925,7 @@ const KEYS: [(Key, &str, Option<&str>); 24] = [
     (Key::Anim, "anim", None),
     (Key::OnError, "onerror", None),
     (Key::Policy, "policy", None),
+    (Key::PolicyWait, "policy-wait", None),
 ];
 
 /// Cloudflare options edgepix refuses, and what to say.
@@ -962,7 +980,7 @@ impl Key {
             Key::Quality => "a whole number from 1 to 100, or one of high, medium-high, medium-low, low",
             Key::Format => "one of auto, avif, webp, jpeg, baseline-jpeg, png, json",
             Key::Metadata => "one of keep, copyright, none",
-            Key::Anim => "true or false",
+            Key::Anim | Key::PolicyWait => "true or false",
             Key::OnError => "redirect",
             Key::Policy => "a name of 1 to 32 characters from a-z, 0-9 and -",
         }
@@ -1005,6 +1023,9 @@ pub fn parse(s: &str) -> Result<Options, OptionError> {
         let invalid = || OptionError::InvalidValue { option: k.name(), value: shorten(raw), expected: k.expected() };
         let value = percent_decode(raw).ok_or_else(invalid)?;
         set(&mut opts, k, &value).ok_or_else(invalid)??;
+    }
+    if opts.policy_wait && opts.policy.is_none() {
+        return Err(OptionError::Requires { option: "policy-wait", needs: "policy" });
     }
     Ok(opts)
 }
@@ -1063,6 +1084,13 @@ fn set(o: &mut Options, k: Key, v: &str) -> Option<Result<(), OptionError>> {
         }
         Key::OnError => o.onerror = Some(OnError::from_keyword(v)?),
         Key::Policy => o.policy = Some(PolicyName::new(v)?),
+        Key::PolicyWait => {
+            o.policy_wait = match v {
+                "true" => true,
+                "false" => false,
+                _ => return None,
+            }
+        }
     }
     Some(Ok(()))
 }
@@ -1537,6 +1565,11 @@ mod tests {
     good!(onerror_redirect, "onerror=redirect", "onerror=redirect", |o| o.onerror = Some(OnError::Redirect));
     bad!(onerror_other, "onerror=ignore", "onerror", ["redirect"]);
     good!(policy_name, "policy=safe-2", "policy=safe-2", |o| o.policy = PolicyName::new("safe-2"));
+    good!(policy_wait, "policy-wait=true,policy=p", "policy=p,policy-wait=true", |o| {
+        o.policy = PolicyName::new("p");
+        o.policy_wait = true;
+    });
+    good!(policy_wait_false, "policy=p,policy-wait=false", "policy=p", |o| o.policy = PolicyName::new("p"));
     bad!(policy_upper, "policy=Safe", "policy", ["a-z, 0-9"]);
     bad!(policy_long, "policy=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "policy", ["1 to 32"]);
 
@@ -1593,6 +1626,7 @@ mod tests {
         ];
         let policy = format!("policy={}", "p".repeat(32));
         all.push(&policy);
+        all.push("policy-wait=true");
         all.extend([region; MAX_REGIONS]);
         let input = all.join(",");
         let o = ok(&input);
@@ -1724,6 +1758,7 @@ mod tests {
             any::<bool>(),
             proptest::option::of(Just(OnError::Redirect)),
             proptest::option::of("[a-z0-9-]{1,32}".prop_map(|s| PolicyName::new(&s).unwrap())),
+            any::<bool>(),
         );
         (sizes, effects, output).prop_map(|(s, e, out)| Options {
             width: s.0,
@@ -1748,6 +1783,7 @@ mod tests {
             metadata: out.2,
             anim: out.3,
             onerror: out.4,
+            policy_wait: out.6 && out.5.is_some(),
             policy: out.5,
         })
     }

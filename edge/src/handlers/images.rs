@@ -13,7 +13,9 @@ use edgepix_core::timing::ServerTiming;
 use edgepix_core::transform::options::{self, Format, Options};
 use edgepix_core::transform::pipeline::{self, Output};
 use sha2::{Digest, Sha256};
-use worker::{Cache, Date, Headers, HttpMetadata, Request, Response, RouteContext};
+use std::time::Duration;
+
+use worker::{Cache, Date, Delay, Headers, HttpMetadata, Request, Response, RouteContext};
 
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::policies;
@@ -48,7 +50,11 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         None => (Vec::new(), String::new()),
         Some(name) => {
             let policy = policies::resolve(&db, &record.owner, name).await?;
-            let analysis = db::find_analysis(&db, &record.owner, &id).await?.ok_or_else(|| ApiError::AnalysisRequired(id.to_string()))?;
+            let analysis = match db::find_analysis(&db, &record.owner, &id).await? {
+                Some(a) => a,
+                None if opts.policy_wait => wait_for_analysis(&db, &record.owner, &id).await?,
+                None => return Err(ApiError::AnalysisRequired(id.to_string())),
+            };
             let digest = hex(&Sha256::digest(policy.to_json().as_bytes()));
             (policy.plan(&analysis.detections, analysis.width, analysis.height), format!("~{}~{}", analysis.version, &digest[..16]))
         }
@@ -147,6 +153,25 @@ pub async fn transform(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Res
     headers.set("content-type", &ct)?;
     headers.set("cache-control", "no-store")?;
     Ok(Response::builder().with_headers(headers).fixed(bytes))
+}
+
+/// How long `policy-wait=true` waits for an analysis in progress.
+const POLICY_WAIT: Duration = Duration::from_secs(20);
+
+/// The analysis of `owner`'s `id`, waiting (up to [`POLICY_WAIT`]) while
+/// one is queued or running; `409 analysis_required` when none is, or when
+/// it does not finish in time.
+async fn wait_for_analysis(db: &worker::D1Database, owner: &str, id: &AssetId) -> ApiResult<edgepix_core::jobs::Analysis> {
+    let deadline = Date::now().as_millis() + POLICY_WAIT.as_millis() as u64;
+    loop {
+        if let Some(a) = db::find_analysis(db, owner, id).await? {
+            return Ok(a);
+        }
+        if !db::analysis_pending(db, owner, id).await? || Date::now().as_millis() >= deadline {
+            return Err(ApiError::AnalysisRequired(id.to_string()));
+        }
+        Delay::from(Duration::from_millis(250)).await;
+    }
 }
 
 fn encode_output(out: Output) -> ApiResult<(Vec<u8>, String)> {
