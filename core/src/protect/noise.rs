@@ -100,32 +100,99 @@ const BLACK_NUM: u32 = 12;
 /// The largest window variance the table covers.
 const MAX_VAR: u32 = 16256;
 
-/// The luma of an RGBA pixel (step 3 of the module docs).
-#[inline]
-fn luma(p: &[u8]) -> u32 {
-    (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8
-}
-
-/// The amplitude `A` for each window variance 0..=16256.
+/// The amplitude `A` for each window variance 0..=16256: the definition
+/// of step 2, which [`amplitude`] computes without a table.
+#[cfg(test)]
 fn amplitude_table(k: u32) -> Vec<u32> {
     (0..=MAX_VAR).map(|var| ((3 * k * (4 * var + 117)) / 256).saturating_sub(128).isqrt()).collect()
 }
 
+/// `TABLE[var]` of step 2 for `var <= MAX_VAR`, computed directly so that
+/// a row's amplitudes are a few SIMD operations instead of a lookup per
+/// pixel. The square root is taken in `f32`: the radicand is below 2^21
+/// (`3 * 1384 * 65141 / 256`), so it converts exactly, and the correctly
+/// rounded root of a non-square `m` in `a^2..(a+1)^2` stays below `a + 1`
+/// (its distance from `a + 1` is at least `1 / (2a + 2)`, more than half
+/// an `f32` ulp for `a` < 2^11), so truncating gives `isqrt` exactly
+/// (checked for every `K` and `var` by a test).
+#[inline]
+fn amplitude(k: u32, var: u32) -> u32 {
+    let m = ((3 * k * (4 * var + 117)) >> 8).saturating_sub(128);
+    (m as f32).sqrt() as u32
+}
+
+/// `min(n / WINDOW², MAX_VAR)` (integer division) for `n` < 2^31, without
+/// an integer division (which wasm SIMD lacks): an `f32` estimate is
+/// within one of the quotient (relative error under 2^-22 on a quotient
+/// under 2^12) and one exact remainder test corrects it.
+/// Used on wasm (SIMD lanes there have no division); elsewhere the plain
+/// division is as fast.
+#[inline]
+fn window_variance(n: u32) -> u32 {
+    if cfg!(target_arch = "wasm32") { window_variance_estimated(n) } else { (n / (WINDOW * WINDOW)).min(MAX_VAR) }
+}
+
+/// [`window_variance`] through an `f32` estimate.
+#[inline]
+fn window_variance_estimated(n: u32) -> u32 {
+    const D: u32 = WINDOW * WINDOW;
+    let q = (n as f32 * (1.0 / D as f32)) as u32;
+    let r = n.wrapping_sub(q.wrapping_mul(D)) as i32;
+    let q = q.wrapping_sub(u32::from(r < 0)).wrapping_add(u32::from(r >= D as i32));
+    q.min(MAX_VAR)
+}
+
+/// Pixel `p` (RGBA bytes as a little-endian `u32`) with `d` added to R, G
+/// and B, each clamped to 0..=255; alpha is untouched. On a whole row of
+/// words this compiles to plain SIMD lane operations.
+#[inline]
+pub(super) fn shift_px(p: u32, d: i32) -> u32 {
+    let ch = |s: u32| ((((p >> s) & 0xff) as i32 + d).clamp(0, 255) as u32) << s;
+    (p & 0xff00_0000) | ch(0) | ch(8) | ch(16)
+}
+
+/// The luma of a pixel word (step 3 of the module docs).
+#[inline]
+pub(super) fn luma_px(p: u32) -> u32 {
+    (77 * (p & 0xff) + 150 * ((p >> 8) & 0xff) + 29 * ((p >> 16) & 0xff)) >> 8
+}
+
+/// [`shift_px`] by `n`, then by `m`: two clamped adds in one, since
+/// `clamp(clamp(c + n, 0, 255) + m, 0, 255)` is `c + n + m` clamped to
+/// `clamp(m, 0, 255)..=clamp(255 + m, 0, 255)`.
+#[inline]
+pub(super) fn shift2_px(p: u32, n: i32, m: i32) -> u32 {
+    let (d, lo, hi) = (n + m, m.clamp(0, 255), (255 + m).clamp(0, 255));
+    let ch = |s: u32| ((((p >> s) & 0xff) as i32 + d).max(lo).min(hi) as u32) << s;
+    (p & 0xff00_0000) | ch(0) | ch(8) | ch(16)
+}
+
+/// Copies an RGBA row into pixel words (little-endian `u32`s).
+pub(super) fn load_row(row: &[u8], words: &mut [u32]) {
+    for (w, c) in words.iter_mut().zip(row.chunks_exact(4)) {
+        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+}
+
+/// Copies pixel words back into an RGBA row.
+pub(super) fn store_row(words: &[u32], row: &mut [u8]) {
+    for (c, w) in row.chunks_exact_mut(4).zip(words) {
+        c.copy_from_slice(&w.to_le_bytes());
+    }
+}
+
 /// Adds `deltas[x]` to the R, G and B bytes of pixel `x` of the RGBA `row`,
-/// clamping to 0..=255; alpha is untouched. `spread` is scratch space of
-/// the row's length.
+/// clamping to 0..=255; alpha is untouched. `words` is scratch space of
+/// one word per pixel.
 ///
-/// The shared last step of [`apply`], [`super::overlay::draw`] and
-/// [`super::watermark::embed`]. The deltas are first spread to one per
-/// byte (0 for alpha), so that the clamped add is a plain loop over bytes,
-/// which the compiler turns into SIMD (wasm simd128 included).
-pub(super) fn shift_rgb(row: &mut [u8], deltas: &[i16], spread: &mut [i16]) {
-    for (s, &d) in spread.chunks_exact_mut(4).zip(deltas) {
-        s.copy_from_slice(&[d, d, d, 0]);
+/// The last step of [`apply`] and [`super::watermark::embed`] on their
+/// own; [`super::view::compose`] fuses the stages per row instead.
+pub(super) fn shift_rgb(row: &mut [u8], deltas: &[i32], words: &mut [u32]) {
+    load_row(row, words);
+    for (w, &d) in words.iter_mut().zip(deltas) {
+        *w = shift_px(*w, d);
     }
-    for (c, &d) in row.iter_mut().zip(spread.iter()) {
-        *c = (i16::from(*c) + d).clamp(0, 255) as u8;
-    }
+    store_row(words, row);
 }
 
 /// `out[x]` = the sum of `col` over `x - RADIUS..=x + RADIUS`, clipped to
@@ -169,22 +236,171 @@ fn variances(s1: &[u32], s2: &[u32], rows: u32, cols: &[u32], var: &mut [u32]) {
     for x in (0..RADIUS).chain(w - RADIUS..w) {
         var[x] = general(x);
     }
-    // Whole windows (most pixels), in a loop of their own: a constant
-    // divisor is much faster (and vectorises).
+    // Whole windows (most pixels), in a loop of their own that vectorises.
     let inner = RADIUS..w - RADIUS;
     for ((v, &s1), &s2) in var[inner.clone()].iter_mut().zip(&s1[inner.clone()]).zip(&s2[inner]) {
-        *v = ((WINDOW * s2 - s1 * s1) / (WINDOW * WINDOW)).min(MAX_VAR);
+        *v = window_variance(WINDOW * s2 - s1 * s1);
+    }
+}
+
+/// [`window_sums`] and [`variances`] for a row whose windows have all
+/// `SPAN` rows (`w >= SPAN`), in one pass that vectorises: the inner
+/// pixels add `SPAN` (5) shifted copies of the column sums.
+fn whole_window_variances(c1: &[u32], c2: &[u32], cols: &[u32], var: &mut [u32]) {
+    let w = var.len();
+    let edge = |x: usize| {
+        let span = x.saturating_sub(RADIUS)..=(x + RADIUS).min(w - 1);
+        let (s1, s2): (u32, u32) = (c1[span.clone()].iter().sum(), c2[span].iter().sum());
+        let n = SPAN as u32 * cols[x];
+        ((n * s2 - s1 * s1) / (n * n)).min(MAX_VAR)
+    };
+    for x in (0..RADIUS).chain(w - RADIUS..w) {
+        var[x] = edge(x);
+    }
+    const _: () = assert!(SPAN == 5, "the inner loop adds five columns");
+    let n = w - 2 * RADIUS;
+    let (a1, b1, m1, d1, e1) = (&c1[..n], &c1[1..n + 1], &c1[2..n + 2], &c1[3..n + 3], &c1[4..n + 4]);
+    let (a2, b2, m2, d2, e2) = (&c2[..n], &c2[1..n + 1], &c2[2..n + 2], &c2[3..n + 3], &c2[4..n + 4]);
+    let inner = &mut var[RADIUS..RADIUS + n];
+    for x in 0..n {
+        let s1 = a1[x] + b1[x] + m1[x] + d1[x] + e1[x];
+        let s2 = a2[x] + b2[x] + m2[x] + d2[x] + e2[x];
+        inner[x] = window_variance(WINDOW * s2 - s1 * s1);
+    }
+}
+
+/// The noise of step 4, row by row: [`Noise::deltas`] gives row `y`'s `d`
+/// for every pixel, then the caller changes the row and calls
+/// [`Noise::advance`], which reads the next input row into the window.
+///
+/// The luma of the rows in the window is kept in a ring of `SPAN` rows,
+/// with per-column sums of `Y` and `Y^2` over them, so each output row
+/// costs a few adds per pixel. A row is done in passes that vectorise
+/// (window sums along the row, the variances, the amplitudes and deltas)
+/// around one tight loop that draws the generator.
+pub(super) struct Noise {
+    w: usize,
+    h: usize,
+    k: u32,
+    a_black: u32,
+    ring: Vec<u8>,
+    c1: Vec<u32>,
+    c2: Vec<u32>,
+    cols: Vec<u32>,
+    s1: Vec<u32>,
+    s2: Vec<u32>,
+    var: Vec<u32>,
+    draws: Vec<u32>,
+    /// `TABLE` (step 2), looked up off wasm, where a lookup is cheaper
+    /// than [`amplitude`]'s `f32` conversions; empty on wasm.
+    table: Vec<u32>,
+    prng: Prng,
+}
+
+impl Noise {
+    /// The noise of `level` from `seed` for the `width` x `height` RGBA
+    /// buffer `rgba` (whose length the caller has checked; both sides
+    /// non-zero), with the window of row 0 read.
+    pub(super) fn new(rgba: &[u8], width: u32, height: u32, level: f32, seed: &[u8]) -> Noise {
+        Noise::with_k(rgba, width, height, k_fixed(level_milli(level)), seed)
+    }
+
+    fn with_k(rgba: &[u8], width: u32, height: u32, k: u32, seed: &[u8]) -> Noise {
+        let (w, h) = (width as usize, height as usize);
+        // Columns in each pixel's window (SPAN away from the sides).
+        let cols = (0..w).map(|x| ((x + RADIUS).min(w - 1) + 1 - x.saturating_sub(RADIUS)) as u32).collect();
+        let mut noise = Noise {
+            w,
+            h,
+            k,
+            a_black: amplitude(k, 0) * BLACK_NUM / 16,
+            ring: vec![0; SPAN * w],
+            c1: vec![0; w],
+            c2: vec![0; w],
+            cols,
+            s1: vec![0; w],
+            s2: vec![0; w],
+            var: vec![0; w],
+            draws: vec![0; w],
+            table: if cfg!(target_arch = "wasm32") { Vec::new() } else { (0..=MAX_VAR).map(|var| amplitude(k, var)).collect() },
+            prng: Prng::derive("edgepix/noise", seed),
+        };
+        for y in 0..=RADIUS.min(h.saturating_sub(1)) {
+            noise.add_row(rgba, y);
+        }
+        noise
+    }
+
+    /// Reads input row `y` of `rgba` into the ring and the column sums.
+    fn add_row(&mut self, rgba: &[u8], y: usize) {
+        let (w, slot) = (self.w, y % SPAN);
+        let Some(row) = rgba.get(y * w * 4..(y + 1) * w * 4) else { return };
+        let lumas = &mut self.ring[slot * w..(slot + 1) * w];
+        load_row(row, &mut self.s1);
+        for (l, &p) in lumas.iter_mut().zip(&self.s1) {
+            *l = luma_px(p) as u8;
+        }
+        for ((&l, s1), s2) in lumas.iter().zip(self.c1.iter_mut()).zip(self.c2.iter_mut()) {
+            let l = u32::from(l);
+            *s1 += l;
+            *s2 += l * l;
+        }
+    }
+
+    /// Row `y`'s noise `d` for each pixel into `out` (`width` long). Rows
+    /// must come in order, each followed by [`Noise::advance`].
+    pub(super) fn deltas(&mut self, y: usize, out: &mut [i32]) {
+        let (w, h) = (self.w, self.h);
+        let rows = ((y + RADIUS).min(h - 1) + 1 - y.saturating_sub(RADIUS)) as u32;
+        if rows as usize == SPAN && w >= SPAN {
+            whole_window_variances(&self.c1, &self.c2, &self.cols, &mut self.var);
+        } else {
+            window_sums(&self.c1, &mut self.s1);
+            window_sums(&self.c2, &mut self.s2);
+            variances(&self.s1, &self.s2, rows, &self.cols, &mut self.var);
+        }
+        // The generator is serial: draw the row's numbers in a loop of
+        // their own, so that everything else vectorises.
+        // (On a local copy: kept in registers, not stored per number.)
+        let mut prng = self.prng.clone();
+        for u in self.draws.iter_mut() {
+            *u = prng.next_u32();
+        }
+        self.prng = prng;
+        let lumas = &self.ring[(y % SPAN) * w..(y % SPAN + 1) * w];
+        let (k, a_black, table) = (self.k, self.a_black, &self.table);
+        for (((d, &l), &var), &u) in out.iter_mut().zip(lumas).zip(&self.var).zip(&self.draws) {
+            let l = u32::from(l);
+            let a = if cfg!(target_arch = "wasm32") { amplitude(k, var) } else { table.get(var as usize).copied().unwrap_or(0) };
+            let a = a.min(a_black + 16 * l);
+            // Luma 255 is exactly R = G = B = 255.
+            let a = if var < 64 && l == 255 { a * 7 / 4 } else { a };
+            let t = (u & 0xffff) as i32 + (u >> 16) as i32 - 65535;
+            // |d| < 128 (`|t * a| < 2^27`).
+            *d = (t * a as i32 + 524_288) >> 20;
+        }
+    }
+
+    /// After row `y` has been changed: drops row `y - RADIUS` from the
+    /// window and reads input row `y + RADIUS + 1` of `rgba` into it.
+    pub(super) fn advance(&mut self, rgba: &[u8], y: usize) {
+        let w = self.w;
+        if y >= RADIUS {
+            let slot = (y - RADIUS) % SPAN;
+            let lumas = &self.ring[slot * w..(slot + 1) * w];
+            for ((&l, s1), s2) in lumas.iter().zip(self.c1.iter_mut()).zip(self.c2.iter_mut()) {
+                let l = u32::from(l);
+                *s1 -= l;
+                *s2 -= l * l;
+            }
+        }
+        if y + RADIUS + 1 < self.h {
+            self.add_row(rgba, y + RADIUS + 1);
+        }
     }
 }
 
 /// [`apply`] with `K` given directly: steps 2-4 of the module docs.
-///
-/// The luma of the rows in the window is kept in a ring of `SPAN` rows,
-/// with per-column sums of `Y` and `Y^2` over them, so each output row
-/// costs a few adds per pixel. Each row is then done in passes: window sums
-/// along the row and the variances (SIMD-friendly), one tight loop drawing
-/// the generator and turning the amplitude into a delta per pixel, then
-/// [`shift_rgb`] adding the deltas with clamping.
 fn apply_k(rgba: &mut [u8], width: u32, height: u32, k: u32, seed: &[u8]) -> Result<(), PixelError> {
     let expected = width as usize * height as usize * 4;
     if rgba.len() != expected {
@@ -194,66 +410,13 @@ fn apply_k(rgba: &mut [u8], width: u32, height: u32, k: u32, seed: &[u8]) -> Res
     if w == 0 || h == 0 {
         return Ok(());
     }
-    let table = amplitude_table(k);
-    // Exactly MAX_VAR + 1 entries, so `table[var]` (var <= MAX_VAR) needs
-    // no bounds check.
-    let table = &table[..=MAX_VAR as usize];
-    let a_black = table[0] * BLACK_NUM / 16;
-    let stride = w * 4;
-    // Luma of the window's rows (input values), and column sums of Y, Y^2.
-    let mut ring = vec![0u8; SPAN * w];
-    let (mut c1, mut c2) = (vec![0u32; w], vec![0u32; w]);
-    let add_row = |ring: &mut [u8], c1: &mut [u32], c2: &mut [u32], rgba: &[u8], y: usize| {
-        let slot = &mut ring[(y % SPAN) * w..(y % SPAN + 1) * w];
-        let pixels = rgba[y * stride..(y + 1) * stride].chunks_exact(4);
-        for (p, l) in pixels.zip(slot.iter_mut()) {
-            *l = luma(p) as u8;
-        }
-        for ((&l, s1), s2) in slot.iter().zip(c1.iter_mut()).zip(c2.iter_mut()) {
-            let l = u32::from(l);
-            *s1 += l;
-            *s2 += l * l;
-        }
-    };
-    for y in 0..=RADIUS.min(h - 1) {
-        add_row(&mut ring, &mut c1, &mut c2, rgba, y);
-    }
-    // Columns in each pixel's window (SPAN away from the sides).
-    let cols: Vec<u32> = (0..w).map(|x| ((x + RADIUS).min(w - 1) + 1 - x.saturating_sub(RADIUS)) as u32).collect();
-    let (mut s1, mut s2, mut var) = (vec![0u32; w], vec![0u32; w], vec![0u32; w]);
-    let mut deltas = vec![0i16; w];
-    let mut spread = vec![0i16; stride];
-    let mut prng = Prng::derive("edgepix/noise", seed);
+    let mut noise = Noise::with_k(rgba, width, height, k, seed);
+    let mut deltas = vec![0i32; w];
+    let mut words = vec![0u32; w];
     for y in 0..h {
-        let rows = ((y + RADIUS).min(h - 1) + 1 - y.saturating_sub(RADIUS)) as u32;
-        window_sums(&c1, &mut s1);
-        window_sums(&c2, &mut s2);
-        variances(&s1, &s2, rows, &cols, &mut var);
-        let lumas = &ring[(y % SPAN) * w..(y % SPAN + 1) * w];
-        let row = &mut rgba[y * stride..(y + 1) * stride];
-        for (((px, &l), &var), d) in row.chunks_exact(4).zip(lumas).zip(&var).zip(deltas.iter_mut()) {
-            let mut a = table[var as usize].min(a_black + 16 * u32::from(l));
-            if var < 64 && px[..3] == [255, 255, 255] {
-                a = a * 7 / 4;
-            }
-            let u = prng.next_u32();
-            let t = (u & 0xffff) as i32 + (u >> 16) as i32 - 65535;
-            // |d| < 128 here; clamping to +-255 would keep it exact in any
-            // case, since a channel plus a larger delta clamps the same way.
-            *d = ((t * a as i32 + 524_288) >> 20).clamp(-255, 255) as i16;
-        }
-        shift_rgb(row, &deltas, &mut spread);
-        if y >= RADIUS {
-            let slot = &ring[((y - RADIUS) % SPAN) * w..((y - RADIUS) % SPAN + 1) * w];
-            for ((&l, s1), s2) in slot.iter().zip(c1.iter_mut()).zip(c2.iter_mut()) {
-                let l = u32::from(l);
-                *s1 -= l;
-                *s2 -= l * l;
-            }
-        }
-        if y + RADIUS + 1 < h {
-            add_row(&mut ring, &mut c1, &mut c2, rgba, y + RADIUS + 1);
-        }
+        noise.deltas(y, &mut deltas);
+        shift_rgb(&mut rgba[y * w * 4..(y + 1) * w * 4], &deltas, &mut words);
+        noise.advance(rgba, y);
     }
     Ok(())
 }
@@ -366,6 +529,40 @@ pub(crate) mod tests {
         apply(&mut [], 0, 0, 0.2, b"").unwrap();
         let mut one = [1, 2, 3, 4];
         apply(&mut one, 1, 1, 0.3, b"").unwrap();
+    }
+
+    /// [`amplitude`] is `TABLE` exactly, for every level's `K`.
+    #[test]
+    fn amplitude_matches_the_table() {
+        for l in 100..=300 {
+            let k = k_fixed(l);
+            for (var, &a) in amplitude_table(k).iter().enumerate() {
+                assert_eq!(amplitude(k, var as u32), a, "K {k} var {var}");
+            }
+        }
+    }
+
+    /// [`window_variance`] (and its `f32` estimate) is the integer division, at every quotient's
+    /// edges and on random numerators.
+    #[test]
+    fn window_variance_divides_exactly() {
+        const D: u32 = WINDOW * WINDOW;
+        let check = |n: u32| {
+            assert_eq!(window_variance_estimated(n), (n / D).min(MAX_VAR), "{n}");
+            assert_eq!(window_variance(n), (n / D).min(MAX_VAR), "{n}");
+        };
+        for q in 0..=(i32::MAX as u32 / D) {
+            for n in [q * D, (q * D).saturating_sub(1), q * D + 1, q * D + D - 1, q * D + D / 2] {
+                check(n.min(i32::MAX as u32));
+            }
+        }
+        let mut p = Prng::derive("test", b"window_variance");
+        for _ in 0..1_000_000 {
+            check(p.next_u32() >> 1);
+        }
+        // The largest numerator: 25 * 25 * 255^2 with S1 = 0 is impossible,
+        // but any n < 2^31 is handled.
+        check(i32::MAX as u32);
     }
 
     #[test]

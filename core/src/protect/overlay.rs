@@ -76,13 +76,14 @@ fn coverage(f: &Family, x: i64, y: i64, h: i64, base: i64) -> i64 {
 ///
 /// With `P` the period and `len` the wave's length, coverage depends on
 /// `(u + phase) mod P` and `v mod len`. Along a row `u` and `v` grow by
-/// `ux` and `vx` (1 or 2, less than `P` and `len`), so both remainders are
-/// walked with one conditional subtraction instead of 64-bit `rem_euclid`,
-/// and the wave and the coverage come from small tables:
-/// `wave[p] = P + wave(p, len, P / 5)` for `p` in `0..len` (the `+ P` makes
-/// it positive: `|wave| <= P / 5`), and `cover[q]` for
-/// `q = (u + phase) mod P + wave[v mod len]` in `0..3P`, which is the
-/// coverage of `r = q mod P`. Exactly the same values as [`coverage`].
+/// `ux` and `vx` (1 or 2) per pixel, so both remainders are walked in
+/// small integers instead of 64-bit `rem_euclid`, and the wave comes from a
+/// table: `wave[p] = P + wave(p, len, P / 5)` for `p` in `0..len` (the
+/// `+ P` makes it positive: `|wave| <= P / 5`). The coverage is that of
+/// `r = q mod P` for `q = (u + phase) mod P + wave[v mod len]`: 2 at
+/// `r = 0`, 1 at `r = 1` and `P - 1`, else 0 (`P >= 4`). Most pixels are
+/// between lines, and [`FamilyWalk::hits`] skips over them. Exactly the
+/// same values as [`coverage`].
 struct FamilyWalk {
     ux: usize,
     vx: usize,
@@ -95,7 +96,14 @@ struct FamilyWalk {
     u_row: usize,
     v_row: usize,
     wave: Vec<usize>,
-    cover: Vec<u8>,
+    /// For each `r = q mod P`: its coverage, and how many pixels the walk
+    /// may move on. With `up` and `down` the most `q` can rise and fall
+    /// from one pixel to the next along a row (`ux` plus the wave's change
+    /// over `vx`; `up >= 1`), an uncovered `r` needs at least
+    /// `ceil((P - 1 - r) / up)` pixels to rise to the next line and
+    /// `ceil((r - 1) / down)` to fall back to the last, so no pixel before
+    /// the nearer of the two is covered; covered ones move on by 1.
+    skip: Vec<(u8, usize)>,
 }
 
 impl FamilyWalk {
@@ -103,11 +111,22 @@ impl FamilyWalk {
         let period = (base * f.period_eighths / 8).max(4);
         let len = 2 * ((3 * period) / 2).max(2);
         let amp = period / 5;
-        let wave = (0..len).map(|p| (period + wave(p, len, amp)) as usize).collect();
-        let cover = (0..3 * period)
-            .map(|q| {
-                let r = q % period;
-                (2 - r.min(period - r)).max(0) as u8
+        let wave: Vec<usize> = (0..len).map(|p| (period + wave(p, len, amp)) as usize).collect();
+        let steps = (0..len as usize).map(|p| {
+            let next = wave.get((p + f.vx as usize) % len as usize).copied().unwrap_or(0);
+            f.ux + next as i64 - wave.get(p).copied().unwrap_or(0) as i64
+        });
+        let (up, down) = steps.fold((1, 0), |(up, down), s| (up.max(s), down.max(-s)));
+        let skip = (0..period)
+            .map(|r| match r {
+                0 => (2, 1),
+                1 => (1, 1),
+                r if r == period - 1 => (1, 1),
+                r => {
+                    let rise = (period - 1 - r + up - 1) / up;
+                    let fall = if down > 0 { (r - 1 + down - 1) / down } else { rise };
+                    (0, rise.min(fall) as usize)
+                }
             })
             .collect();
         FamilyWalk {
@@ -120,68 +139,122 @@ impl FamilyWalk {
             u_row: f.uy.rem_euclid(period) as usize,
             v_row: f.vy.rem_euclid(len) as usize,
             wave,
-            cover,
+            skip,
+        }
+    }
+
+    /// Calls `hit(x, coverage)` for every pixel of row `y` (`width` long)
+    /// this family covers, left to right, skipping the rest (see
+    /// [`FamilyWalk::skip`]).
+    fn hits(&self, y: usize, width: usize, mut hit: impl FnMut(usize, u8)) {
+        let (p, len) = (self.period, self.len);
+        let mut pu = (self.u0 + y % p * self.u_row) % p;
+        let mut pv = (self.v0 + y % len * self.v_row) % len;
+        let mut x = 0;
+        // Reductions without branches (they are unpredictable here): q <
+        // 3P, and one move adds less than 2P to `pu` and less than `len` +
+        // P to `pv`.
+        let reduce = |v: usize, m: usize| v - if v >= m { m } else { 0 };
+        while x < width {
+            let q = pu + self.wave.get(pv).copied().unwrap_or(0);
+            let r = reduce(reduce(q, p), p);
+            let (cover, step) = self.skip.get(r).copied().unwrap_or((0, 1));
+            if cover > 0 {
+                hit(x, cover);
+            }
+            x += step;
+            pu = reduce(reduce(pu + step * self.ux, p), p);
+            pv = reduce(reduce(pv + step * self.vx, len), len);
         }
     }
 
     /// Raises `out[x]` to this family's coverage of `(x, y)` where it is
     /// higher.
+    #[cfg(test)]
     fn cover_row(&self, y: usize, out: &mut [u8]) {
-        let (p, len) = (self.period, self.len);
-        let mut pu = (self.u0 + y % p * self.u_row) % p;
-        let mut pv = (self.v0 + y % len * self.v_row) % len;
-        let mut rest = out;
-        while !rest.is_empty() {
-            // A run of pixels before either remainder wraps: no wrap tests
-            // inside it.
-            let run = (p - pu).div_ceil(self.ux).min((len - pv).div_ceil(self.vx)).min(rest.len());
-            let (now, later) = rest.split_at_mut(run);
-            let us = (pu..).step_by(self.ux);
-            let waves = self.wave.get(pv..).unwrap_or_default().iter().step_by(self.vx);
-            for ((o, u), &wv) in now.iter_mut().zip(us).zip(waves) {
-                *o = (*o).max(self.cover.get(u + wv).copied().unwrap_or(0));
-            }
-            pu = (pu + run * self.ux) % p;
-            pv = (pv + run * self.vx) % len;
-            rest = later;
+        let width = out.len();
+        self.hits(y, width, |x, c| out[x] = out[x].max(c));
+    }
+}
+
+/// The overlay's families for a `width` x `height` view at `complexity`,
+/// walked row by row: [`Overlay::cover_row`] marks a row's coverage, then
+/// [`shift_px`] moves each pixel. [`draw`] and [`super::view::compose`]
+/// share it.
+pub(super) struct Overlay {
+    walks: Vec<FamilyWalk>,
+}
+
+impl Overlay {
+    /// The overlay of `complexity` (0-4; more is clamped to 4).
+    pub(super) fn new(width: u32, height: u32, complexity: u8) -> Overlay {
+        let families = &FAMILIES[..usize::from(complexity.min(4))];
+        let base = base_period(width, height);
+        let h = i64::from(height);
+        Overlay { walks: families.iter().map(|f| FamilyWalk::new(f, h, base)).collect() }
+    }
+
+    /// Whether the overlay draws nothing (complexity 0).
+    pub(super) fn is_empty(&self) -> bool {
+        self.walks.is_empty()
+    }
+
+    /// The pixels of row `y` that the overlay covers: raises `cover[x]`
+    /// (all 0 before) to their coverage (1 or 2, the most of any family)
+    /// and lists them in `hits`, in no particular order and once each.
+    pub(super) fn cover_row(&self, y: usize, cover: &mut [u8], hits: &mut Vec<u32>) {
+        hits.clear();
+        for walk in &self.walks {
+            walk.hits(y, cover.len(), |x, c| {
+                if let Some(v) = cover.get_mut(x) {
+                    if *v == 0 {
+                        hits.push(x as u32);
+                    }
+                    *v = (*v).max(c);
+                }
+            });
         }
     }
+}
+
+/// Pixel `p` (RGBA bytes as a little-endian `u32`) under coverage `c`
+/// (0, 1 or 2): moved by `STRENGTH * c / 2` luma levels (rounded towards
+/// zero) towards the other end of the scale, clamped; unchanged when `c`
+/// is 0. Branch-free, so a row of words compiles to SIMD lane operations.
+#[inline]
+pub(super) fn shift_px(p: u32, c: u8) -> u32 {
+    let luma = super::noise::luma_px(p) as i32;
+    // Dark pixels are lightened less: SSIM (and the eye) is most
+    // sensitive to a shift of the mean near black.
+    let full = if luma < 128 { (luma / 8).clamp(1, STRENGTH) } else { -STRENGTH };
+    super::noise::shift_px(p, full * i32::from(c) / 2)
 }
 
 /// Draws the overlay of `complexity` (0-4; more is clamped to 4) on a
 /// `width` x `height` RGBA buffer in place.
 ///
-/// Row by row: each family marks its coverage of the row in a buffer
-/// ([`FamilyWalk`]), then the covered pixels get their delta.
+/// Row by row: each family lists the pixels of the row it covers
+/// ([`FamilyWalk`], which skips ahead between lines), then those pixels
+/// get their delta.
 pub fn draw(rgba: &mut [u8], width: u32, height: u32, complexity: u8) -> Result<(), PixelError> {
     let expected = width as usize * height as usize * 4;
     if rgba.len() != expected {
         return Err(PixelError::BufferSize { width, height, expected, actual: rgba.len() });
     }
-    let families = &FAMILIES[..usize::from(complexity.min(4))];
-    if families.is_empty() || width == 0 {
+    let overlay = Overlay::new(width, height, complexity);
+    if overlay.is_empty() || width == 0 {
         return Ok(());
     }
-    let base = base_period(width, height);
-    let h = i64::from(height);
-    let walks: Vec<FamilyWalk> = families.iter().map(|f| FamilyWalk::new(f, h, base)).collect();
     let mut cover = vec![0u8; width as usize];
+    let mut hits = Vec::new();
     for (y, row) in rgba.chunks_exact_mut(width as usize * 4).enumerate() {
-        cover.fill(0);
-        for walk in &walks {
-            walk.cover_row(y, &mut cover);
-        }
-        for (px, &c) in row.chunks_exact_mut(4).zip(&cover) {
-            if c == 0 {
-                continue;
-            }
-            let luma = (77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8;
-            // Dark pixels are lightened less: SSIM (and the eye) is most
-            // sensitive to a shift of the mean near black.
-            let full = if luma < 128 { (luma as i32 / 8).clamp(1, STRENGTH) } else { -STRENGTH };
-            let delta = full * i32::from(c) / 2;
-            for ch in &mut px[..3] {
-                *ch = (i32::from(*ch) + delta).clamp(0, 255) as u8;
+        overlay.cover_row(y, &mut cover, &mut hits);
+        for &x in &hits {
+            let x = x as usize;
+            if let (Some(px), Some(c)) = (row.get_mut(4 * x..4 * x + 4), cover.get_mut(x)) {
+                let p = shift_px(u32::from_le_bytes([px[0], px[1], px[2], px[3]]), *c);
+                px.copy_from_slice(&p.to_le_bytes());
+                *c = 0;
             }
         }
     }

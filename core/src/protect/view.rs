@@ -57,15 +57,149 @@ pub fn reference(mut view: RgbaImage, config: &ProtectionConfig) -> RgbaImage {
 /// noise at the config's level from `seed`, the overlay, and, when the
 /// config asks for it, the watermark carrying `payload`. The browser module
 /// draws exactly these bytes.
+///
+/// The result is exactly [`scramble::descramble`], then [`noise::apply`],
+/// [`overlay::draw`] and [`watermark::embed`] one after the other (each
+/// clamping to 0..=255 before the next adds), but after the descramble it
+/// makes one pass over the image instead of three: each row gets its
+/// noise and watermark offsets and the list of pixels the overlay covers;
+/// uncovered pixels take noise and watermark in one clamped add
+/// ([`noise::shift2_px`], the same bytes), and covered ones go through the
+/// three stages in turn. This is the browser's
+/// per-frame work, so it matters.
 pub fn compose(scrambled: &[u8], grid: &Grid, config: &ProtectionConfig, seed: &[u8], payload: u64) -> Result<Vec<u8>, PixelError> {
     let (w, h) = (grid.width, grid.height);
     let layout = Layout::new(grid, seed, config.rotation);
     let mut out = vec![0u8; w as usize * h as usize * 4];
     scramble::descramble(scrambled, grid, &layout, &mut out)?;
-    noise::apply(&mut out, w, h, config.noise_level, seed)?;
-    overlay::draw(&mut out, w, h, config.overlay_complexity)?;
-    if config.watermark {
-        watermark::embed(&mut out, w, h, payload, watermark::DEFAULT_STRENGTH)?;
+    if w == 0 || h == 0 {
+        return Ok(out);
+    }
+    let mut noise = noise::Noise::new(&out, w, h, config.noise_level, seed);
+    let overlay = overlay::Overlay::new(w, h, config.overlay_complexity);
+    let embedder = config.watermark.then(|| watermark::Embedder::new(w, h, payload, watermark::DEFAULT_STRENGTH));
+    let w = w as usize;
+    let mut noise_d = vec![0i32; w];
+    let mut cover = vec![0u8; w];
+    let mut hits = Vec::new();
+    let mut mark_d = vec![0i32; w];
+    let (mut words, mut done) = (vec![0u32; w], vec![0u32; w]);
+    for y in 0..h as usize {
+        noise.deltas(y, &mut noise_d);
+        overlay.cover_row(y, &mut cover, &mut hits);
+        match &embedder {
+            Some(e) => e.deltas(y, &mut mark_d),
+            None => mark_d.fill(0),
+        }
+        let row = &mut out[y * w * 4..(y + 1) * w * 4];
+        noise::load_row(row, &mut words);
+        // Uncovered pixels: noise then watermark, in one clamped add.
+        for (((o, &p), &n), &m) in done.iter_mut().zip(&words).zip(&noise_d).zip(&mark_d) {
+            *o = noise::shift2_px(p, n, m);
+        }
+        // Covered ones (a few percent): the three stages in turn.
+        for &x in &hits {
+            let x = x as usize;
+            if let (Some(o), Some(&p), Some(&n), Some(c), Some(&m)) = (done.get_mut(x), words.get(x), noise_d.get(x), cover.get_mut(x), mark_d.get(x)) {
+                *o = noise::shift_px(overlay::shift_px(noise::shift_px(p, n), *c), m);
+                *c = 0;
+            }
+        }
+        noise::store_row(&done, row);
+        noise.advance(&out, y);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protect::scramble;
+    use sha2::{Digest, Sha256};
+
+    /// A synthetic view that exercises every clamp and branch of compose:
+    /// smooth gradients, flat white (the white boost) and flat black, a dark
+    /// ramp (the dark-pixel limit), hard 0/255 edges and hashed texture
+    /// (large window variances), with varying alpha.
+    pub(crate) fn picture(w: u32, h: u32) -> RgbaImage {
+        let mut data = Vec::with_capacity(w as usize * h as usize * 4);
+        for y in 0..h {
+            for x in 0..w {
+                let hash = (x.wrapping_mul(0x9e37_79b1) ^ y.wrapping_mul(0x85eb_ca77)).wrapping_mul(0xc2b2_ae3d);
+                let (u, v) = (x * 8 / w.max(1), y * 4 / h.max(1));
+                let c = match (u + 8 * v) % 7 {
+                    0 => [255, 255, 255],
+                    1 => [0, 0, 0],
+                    2 => [(x % 40) as u8, (y % 37) as u8, ((x + y) % 23) as u8],
+                    3 => if (x / 3 + y / 5) % 2 == 0 { [0, 0, 0] } else { [255, 255, 255] },
+                    4 => [(hash >> 24) as u8, (hash >> 16) as u8, (hash >> 8) as u8],
+                    5 => [(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, 250 + (hash >> 29) as u8],
+                    _ => [253 + (hash >> 30) as u8, 128, 2 - (hash >> 31) as u8],
+                };
+                data.extend([c[0], c[1], c[2], (x ^ y) as u8 | 0x80]);
+            }
+        }
+        RgbaImage::from_vec(w, h, data).unwrap()
+    }
+
+    fn compose_hash(w: u32, h: u32, config: &ProtectionConfig, seed: &[u8], payload: u64) -> String {
+        let view = picture(w, h);
+        let grid = grid(&view, config);
+        let layout = Layout::new(&grid, seed, config.rotation);
+        let scrambled = scramble::scramble(&view, &grid, &layout);
+        let out = compose(scrambled.data(), &grid, config, seed, payload).unwrap();
+        assert_eq!(out.len(), w as usize * h as usize * 4);
+        Sha256::digest(&out).iter().take(12).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Pins compose's exact bytes (hashes computed before compose was
+    /// fused into one pass), over sizes and every stage's options.
+    #[test]
+    fn compose_known_answers() {
+        let cfg = |noise_level: f32, segment_count: u32, rotation: bool, overlay_complexity: u8, watermark: bool| ProtectionConfig { noise_level, segment_count, rotation, overlay_complexity, watermark };
+        let cases: Vec<(u32, u32, ProtectionConfig, u64, &str)> = vec![
+            (1920, 1080, ProtectionConfig::default(), 0x0123_4567_89ab_cdef, "1930544a45d37b789046acfa"),
+            (1920, 1080, cfg(0.3, 64, true, 4, true), 0xfedc_ba98_7654_3210, "fcc90224c17e4f1857d5071d"),
+            (1080, 1920, cfg(0.1, 16, false, 2, false), 7, "fb8f604d2f1fcc41fe16c5b6"),
+            (97, 61, cfg(0.25, 16, true, 3, true), u64::MAX, "c14b5275a275c22e71c8bb7f"),
+            (300, 7, cfg(0.2, 32, true, 4, true), 0, "a353c40a536fa3043c4e057d"),
+            (7, 300, cfg(0.2, 32, false, 1, true), 1, "5260e7782cd5483f1608e541"),
+            (5, 3, cfg(0.3, 16, true, 4, true), 42, "b0b23555b65bb16e06c60ff9"),
+            (1, 1, cfg(0.3, 16, true, 4, true), 42, "5d18cbf9479510af68f2e532"),
+            (64, 64, cfg(0.2, 16, true, 0, false), 42, "225cef04f5a4068409f46ca9"),
+        ];
+        let mut got = Vec::new();
+        for (w, h, config, payload, _) in &cases {
+            got.push(compose_hash(*w, *h, config, b"compose known answer", *payload));
+        }
+        let wants: Vec<&str> = cases.iter().map(|c| c.4).collect();
+        assert_eq!(got, wants);
+    }
+
+    /// Per-stage and whole timings at 1920x1080, release build:
+    /// `cargo test --release -p edgepix-core --lib protect::view::tests::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn timing() {
+        use std::time::Instant;
+        let (w, h) = (1920, 1080);
+        let view = crate::protect::noise::tests::pictures(w, h).swap_remove(7).1;
+        let config = ProtectionConfig::default();
+        let g = grid(&view, &config);
+        let seed = b"timing";
+        let layout = Layout::new(&g, seed, config.rotation);
+        let scrambled = scramble::scramble(&view, &g, &layout);
+        let med = |f: &mut dyn FnMut()| {
+            let mut t: Vec<f64> = (0..21).map(|_| { let s = Instant::now(); f(); s.elapsed().as_secs_f64() * 1e3 }).collect();
+            t.sort_by(f64::total_cmp);
+            t[10]
+        };
+        let mut buf = view.data().to_vec();
+        let de = med(&mut || scramble::descramble(scrambled.data(), &g, &layout, &mut buf).unwrap());
+        let no = med(&mut || noise::apply(&mut buf, w, h, config.noise_level, seed).unwrap());
+        let ov = med(&mut || overlay::draw(&mut buf, w, h, config.overlay_complexity).unwrap());
+        let wm = med(&mut || watermark::embed(&mut buf, w, h, 0x0123_4567_89ab_cdef, watermark::DEFAULT_STRENGTH).unwrap());
+        let all = med(&mut || { let _ = compose(scrambled.data(), &g, &config, seed, 0x0123_4567_89ab_cdef).unwrap(); });
+        println!("1920x1080 median ms: descramble {de:.2}, noise {no:.2}, overlay(1) {ov:.2}, watermark {wm:.2}; compose {all:.2}");
+    }
 }

@@ -247,38 +247,66 @@ pub fn embed(
     if strength == 0 || width == 0 || height == 0 {
         return Ok(());
     }
-    let v: Vec<i32> = layout()
-        .iter()
-        .map(|&(bit, chip)| {
-            let sign = if (payload >> bit) & 1 == 1 { 1 } else { -1 };
-            i32::from(chip) * sign * i32::from(strength)
-        })
-        .collect();
-    let rows = axis_table(height);
-    let spans = column_spans(&axis_table(width));
-    let mut r = [0i32; GRID];
-    let mut deltas = vec![0i16; width as usize];
-    let mut spread = vec![0i16; width as usize * 4];
-    for (row, &(lo_y, hi_y, w_y)) in rgba.chunks_exact_mut(width as usize * 4).zip(&rows) {
+    let rows = Embedder::new(width, height, payload, strength);
+    let mut deltas = vec![0i32; width as usize];
+    let mut words = vec![0u32; width as usize];
+    for (y, row) in rgba.chunks_exact_mut(width as usize * 4).enumerate() {
+        rows.deltas(y, &mut deltas);
+        super::noise::shift_rgb(row, &deltas, &mut words);
+    }
+    Ok(())
+}
+
+/// Steps 1-5 of the module documentation for one image: each row's
+/// offsets `d`, for [`embed`] and for [`super::view::compose`], which
+/// applies them in its own pass.
+pub(super) struct Embedder {
+    /// Cell values (step 2).
+    v: Vec<i32>,
+    /// `(lo, hi, w)` per row (step 3).
+    rows: Vec<(usize, usize, i32)>,
+    /// The columns, in runs between the same two cells.
+    spans: Vec<ColumnSpan>,
+}
+
+impl Embedder {
+    /// The embedder of `payload` at `strength` for a `width` x `height`
+    /// image.
+    pub(super) fn new(width: u32, height: u32, payload: u64, strength: u8) -> Embedder {
+        let v = layout()
+            .iter()
+            .map(|&(bit, chip)| {
+                let sign = if (payload >> bit) & 1 == 1 { 1 } else { -1 };
+                i32::from(chip) * sign * i32::from(strength)
+            })
+            .collect();
+        Embedder { v, rows: axis_table(height), spans: column_spans(&axis_table(width)) }
+    }
+
+    /// Row `y`'s offset `d` for each column into `out` (`width` long).
+    pub(super) fn deltas(&self, y: usize, out: &mut [i32]) {
+        let Some(&(lo_y, hi_y, w_y)) = self.rows.get(y) else {
+            out.fill(0);
+            return;
+        };
+        let mut r = [0i32; GRID];
         for (cx, rv) in r.iter_mut().enumerate() {
-            let a = v.get(lo_y * GRID + cx).copied().unwrap_or(0);
-            let b = v.get(hi_y * GRID + cx).copied().unwrap_or(0);
+            let a = self.v.get(lo_y * GRID + cx).copied().unwrap_or(0);
+            let b = self.v.get(hi_y * GRID + cx).copied().unwrap_or(0);
             *rv = (256 - w_y) * a + w_y * b;
         }
         // Step 5 span by span: `(256 - w) * r[lo] + w * r[hi]` is
         // `256 * r[lo] + w * (r[hi] - r[lo])`, the same integer.
-        for span in &spans {
+        for span in &self.spans {
             let lo = r.get(span.lo).copied().unwrap_or(0);
             let step = r.get(span.hi).copied().unwrap_or(0) - lo;
-            let out = deltas.get_mut(span.start..span.start + span.weights.len()).unwrap_or_default();
+            let out = out.get_mut(span.start..span.start + span.weights.len()).unwrap_or_default();
             for (d, &w_x) in out.iter_mut().zip(&span.weights) {
-                // |s| < 2^24, so |d| <= 16 fits an i16.
-                *d = ((256 * lo + w_x * step + (1 << 19)) >> 20) as i16;
+                // |s| < 2^24, so |d| <= 16.
+                *d = (256 * lo + w_x * step + (1 << 19)) >> 20;
             }
         }
-        super::noise::shift_rgb(row, &deltas, &mut spread);
     }
-    Ok(())
 }
 
 /// A run of columns that interpolate between the same two cells.
