@@ -52,20 +52,12 @@ pub fn config_of(p: &Protection) -> ApiResult<ProtectionConfig> {
 struct ProtectionView {
     asset: String,
     protection: serde_json::Value,
-    view: ViewGrid,
+    view: Grid,
     proof: SignedRoot,
     updated_at: u64,
     urls: ProtectionUrls,
 }
 
-#[derive(Serialize)]
-struct ViewGrid {
-    width: u32,
-    height: u32,
-    tile: u32,
-    cols: u32,
-    rows: u32,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +90,7 @@ fn respond(p: &Protection) -> ApiResult<Response> {
     Ok(Response::from_json(&ProtectionView {
         asset: id.clone(),
         protection: config_of(p)?.to_json(),
-        view: ViewGrid { width: grid.width, height: grid.height, tile: grid.tile, cols: grid.cols, rows: grid.rows },
+        view: grid,
         proof: signed_root(p),
         updated_at: p.updated_at as u64,
         urls: ProtectionUrls { view: format!("/view/{id}"), view_tickets: format!("/api/v1/assets/{id}/view-tickets"), proof: format!("/api/v1/assets/{id}/proof") },

@@ -5,6 +5,7 @@
 //! scrambled JPEG. The rules live in `edgepix_core::protect`.
 
 use edgepix_core::codec::Limits;
+use edgepix_core::protect::grid::Grid;
 use edgepix_core::protect::signals::{self, Signals};
 use edgepix_core::protect::ticket::{self, Claims};
 use edgepix_core::protect::view;
@@ -63,18 +64,10 @@ struct Issued {
     seed: String,
     payload: String,
     score: u8,
-    view: ViewGrid,
+    view: Grid,
     protection: serde_json::Value,
 }
 
-#[derive(Serialize)]
-struct ViewGrid {
-    width: u32,
-    height: u32,
-    tile: u32,
-    cols: u32,
-    rows: u32,
-}
 
 /// `POST /api/v1/assets/{id}/view-tickets`: the body is the page's
 /// [`Signals`]; a score under the threshold answers `403 bot_suspected`
@@ -143,7 +136,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
         seed: claims.seed,
         payload: claims.payload,
         score: score.score,
-        view: ViewGrid { width: grid.width, height: grid.height, tile: grid.tile, cols: grid.cols, rows: grid.rows },
+        view: grid,
         protection: config_of(&p)?.to_json(),
     };
     headers.set("content-type", "application/json; charset=utf-8")?;
