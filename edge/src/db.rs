@@ -151,7 +151,13 @@ const JOB_COLUMNS: &str = "id, kind, asset_id, status, progress, error, attempts
 
 /// Inserts a new queued job.
 pub async fn insert_job(db: &D1Database, owner: &str, job: &Job) -> ApiResult<()> {
-    let args: [JsValue; 8] = [
+    job_insert(db, owner, job, None)?.run().await.map_err(d1)?;
+    Ok(())
+}
+
+/// The statement that inserts `job`, in `batch` if any.
+fn job_insert(db: &D1Database, owner: &str, job: &Job, batch: Option<&str>) -> ApiResult<worker::D1PreparedStatement> {
+    let args: [JsValue; 9] = [
         job.id.as_str().into(),
         owner.into(),
         job.kind.as_str().into(),
@@ -160,14 +166,9 @@ pub async fn insert_job(db: &D1Database, owner: &str, job: &Job) -> ApiResult<()
         job.progress.into(),
         (job.created_at as f64).into(),
         (job.updated_at as f64).into(),
+        batch.map_or(JsValue::NULL, JsValue::from),
     ];
-    db.prepare("INSERT INTO jobs (id, owner, kind, asset_id, status, progress, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-        .bind(&args)
-        .map_err(d1)?
-        .run()
-        .await
-        .map_err(d1)?;
-    Ok(())
+    db.prepare("INSERT INTO jobs (id, owner, kind, asset_id, status, progress, created_at, updated_at, batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)").bind(&args).map_err(d1)
 }
 
 /// Stores a batch and its queued jobs in one D1 batch (all or nothing).
@@ -178,20 +179,7 @@ pub async fn insert_batch(db: &D1Database, owner: &str, batch_id: &str, jobs: &[
             .map_err(d1)?,
     ];
     for job in jobs {
-        let args: [JsValue; 9] = [
-            job.id.as_str().into(),
-            owner.into(),
-            job.kind.as_str().into(),
-            job.asset.as_str().into(),
-            job.status.as_str().into(),
-            job.progress.into(),
-            (job.created_at as f64).into(),
-            (job.updated_at as f64).into(),
-            batch_id.into(),
-        ];
-        stmts.push(
-            db.prepare("INSERT INTO jobs (id, owner, kind, asset_id, status, progress, created_at, updated_at, batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)").bind(&args).map_err(d1)?,
-        );
+        stmts.push(job_insert(db, owner, job, Some(batch_id))?);
     }
     db.batch(stmts).await.map_err(d1)?;
     Ok(())

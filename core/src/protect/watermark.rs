@@ -162,16 +162,14 @@ impl Extraction {
     /// The z-score of `payload` (see the module documentation); 0 when the
     /// soft values are all zero.
     pub fn z(&self, payload: u64) -> f64 {
-        let norm = self
-            .soft
-            .iter()
-            .map(|&s| f64::from(s) * f64::from(s))
-            .sum::<f64>()
-            .sqrt();
-        if norm.is_nan() || norm <= 0.0 {
-            return 0.0;
-        }
-        correlate(&self.soft, payload) / norm
+        self.norm().map_or(0.0, |norm| correlate(&self.soft, payload) / norm)
+    }
+
+    /// The Euclidean norm of the soft values; `None` when it is zero or
+    /// not a number (nothing was read).
+    fn norm(&self) -> Option<f64> {
+        let norm = self.soft.iter().map(|&s| f64::from(s) * f64::from(s)).sum::<f64>().sqrt();
+        (norm > 0.0).then_some(norm)
     }
 }
 
@@ -532,15 +530,7 @@ pub fn z_threshold(n: usize) -> f64 {
 /// second by [`MIN_LEAD`]; `None` otherwise (including no candidates, or a
 /// payload listed twice).
 pub fn identify(extraction: &Extraction, candidates: &[u64]) -> Option<Match> {
-    let norm = extraction
-        .soft
-        .iter()
-        .map(|&s| f64::from(s) * f64::from(s))
-        .sum::<f64>()
-        .sqrt();
-    if norm.is_nan() || norm <= 0.0 {
-        return None;
-    }
+    let norm = extraction.norm()?;
     let mut best: Option<(usize, f64)> = None;
     let mut second = f64::NEG_INFINITY;
     for (i, &c) in candidates.iter().enumerate() {
