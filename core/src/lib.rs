@@ -11,6 +11,7 @@ each tier stays a thin adapter over it.
 Modules:
 - [`account`]: roles, scopes, plans, passwords, access tokens, API keys.
 - [`error`]: the stable error codes every tier answers with.
+- [`game`]: pet pixel games (rules, levels, solver, short codes).
 - [`jobs`]: messages on the jobs queue.
 - [`api`]: JSON types of the public API (health, errors).
 - [`assets`]: content-addressed asset ids, records and list cursors.
@@ -33,6 +34,7 @@ pub mod assets;
 pub mod codec;
 pub mod detect;
 pub mod error;
+pub mod game;
 pub mod jobs;
 pub mod pixel;
 pub mod policy;
