@@ -20,6 +20,7 @@ Modules:
 - [`segment`]: background-removal pre/post-processing (ISNet, masks).
 - [`timing`]: `Server-Timing` header values.
 - [`pixel`]: RGBA buffers and the pixel operations on them.
+- [`pixelart`]: pixel-art sprite sheets (palette, outline, animation frames, atlas) from a pet's cut-out.
 - [`policy`]: safe-blur policies and the redactions they plan.
 - [`protect`]: protected viewing (tile scrambling, per-viewer noise, overlays, SSIM).
 - [`ratelimit`]: exact fixed-window rate limits (kept in Durable Objects).
@@ -37,6 +38,7 @@ pub mod error;
 pub mod game;
 pub mod jobs;
 pub mod pixel;
+pub mod pixelart;
 pub mod policy;
 pub mod protect;
 pub mod ratelimit;
