@@ -57,6 +57,9 @@ pub enum ErrorCode {
     /// The behaviour signals look automated; a person can interact with
     /// the page and retry.
     BotSuspected,
+    /// The request asks for something this API does not offer (an
+    /// oEmbed format other than JSON).
+    NotImplemented,
     /// A bug or an unexpected failure on our side.
     Internal,
 }
@@ -84,6 +87,7 @@ impl ErrorCode {
         ErrorCode::QuotaExceeded,
         ErrorCode::ProtectedAsset,
         ErrorCode::BotSuspected,
+        ErrorCode::NotImplemented,
         ErrorCode::Internal,
     ];
 
@@ -110,6 +114,7 @@ impl ErrorCode {
             ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::ProtectedAsset => "protected_asset",
             ErrorCode::BotSuspected => "bot_suspected",
+            ErrorCode::NotImplemented => "not_implemented",
             ErrorCode::Internal => "internal",
         }
     }
@@ -128,6 +133,7 @@ impl ErrorCode {
             ErrorCode::AnalysisRequired => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable | ErrorCode::Overloaded => 503,
+            ErrorCode::NotImplemented => 501,
             ErrorCode::Internal => 500,
         }
     }

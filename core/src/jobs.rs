@@ -25,6 +25,15 @@ pub enum QueueMessage {
         /// The asset's id.
         asset: String,
     },
+    /// Build a pet game (cut-out, sprites, levels) for a job.
+    Game {
+        /// The job's id.
+        job: String,
+        /// The game's owner.
+        owner: String,
+        /// The game's short code.
+        code: String,
+    },
 }
 
 /// Where a job is.

@@ -156,7 +156,7 @@ pub async fn insert_job(db: &D1Database, owner: &str, job: &Job) -> ApiResult<()
 }
 
 /// The statement that inserts `job`, in `batch` if any.
-fn job_insert(db: &D1Database, owner: &str, job: &Job, batch: Option<&str>) -> ApiResult<worker::D1PreparedStatement> {
+pub(crate) fn job_insert(db: &D1Database, owner: &str, job: &Job, batch: Option<&str>) -> ApiResult<worker::D1PreparedStatement> {
     let args: [JsValue; 9] = [
         job.id.as_str().into(),
         owner.into(),

@@ -11,6 +11,7 @@ use edgepix_core::account::password::PasswordError;
 use edgepix_core::api::ErrorBody;
 use edgepix_core::codec::CodecError;
 use edgepix_core::error::ErrorCode;
+use edgepix_core::game::SpecError;
 use edgepix_core::protect::ticket::TicketError;
 use edgepix_core::ratelimit::{Decision, Limit, Rule};
 use edgepix_core::transform::geometry::GeometryError;
@@ -54,6 +55,12 @@ pub enum ApiError {
     /// No job with this id for the caller.
     #[error("no job {0}")]
     JobNotFound(String),
+    /// No game with this code (or not the caller's).
+    #[error("no game {0}")]
+    GameNotFound(String),
+    /// A game request with a bad field.
+    #[error(transparent)]
+    InvalidGame(#[from] SpecError),
     /// The asset has no finished analysis yet.
     #[error("asset {0} has not been analysed yet: POST /api/v1/assets/{0}/analyze, then wait for the job")]
     AnalysisRequired(String),
@@ -122,6 +129,9 @@ pub enum ApiError {
     /// The deployment is misconfigured (a var or secret).
     #[error("configuration: {0}")]
     Config(String),
+    /// Something this API does not offer.
+    #[error("{0}")]
+    NotImplemented(String),
     /// A malformed request (query, header, body shape).
     #[error("{0}")]
     InvalidRequest(String),
@@ -163,7 +173,7 @@ impl ApiError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::NotProtected(_) | ApiError::TileNotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::BatchNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::NotProtected(_) | ApiError::TileNotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::GameNotFound(_) | ApiError::BatchNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
             ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Unauthorized(_) | ApiError::Token(_) | ApiError::Ticket(_) => ErrorCode::Unauthorized,
@@ -175,7 +185,8 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::Denied(_) => ErrorCode::Forbidden,
             ApiError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
-            ApiError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            ApiError::InvalidRequest(_) | ApiError::InvalidGame(_) => ErrorCode::InvalidRequest,
+            ApiError::NotImplemented(_) => ErrorCode::NotImplemented,
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => c.code(),
             ApiError::InvalidOption(_) | ApiError::UnsupportedOption(_) | ApiError::Transform(TransformError::UnsupportedOutput(_)) => ErrorCode::InvalidOption,

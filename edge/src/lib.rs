@@ -12,6 +12,8 @@ mod auth;
 mod bindings;
 mod db;
 mod error;
+mod game_maker;
+mod games;
 mod handlers;
 mod kdf;
 mod limits;

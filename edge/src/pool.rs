@@ -99,6 +99,18 @@ impl PoolClient {
         resp.json::<DetectResponse>().await.map_err(|e| PoolError::Malformed(e.to_string()))
     }
 
+    /// `POST /v1/segment?output=cutout`: the image with the background
+    /// removed (its alpha the ISNet mask), as PNG.
+    pub async fn cutout(&self, image: Vec<u8>) -> Result<Vec<u8>, PoolError> {
+        let mut resp = self.send(Method::Post, "/v1/segment?output=cutout", Some(image), 60_000).await?;
+        let status = resp.status_code();
+        if status != 200 {
+            let body = resp.json::<ErrorBody>().await.map_err(|_| PoolError::Status(status))?;
+            return Err(PoolError::Refused { status, code: body.error.code, message: body.error.message });
+        }
+        resp.bytes().await.map_err(|e| PoolError::Malformed(e.to_string()))
+    }
+
     async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>, timeout_ms: u64) -> Result<Response, PoolError> {
         let url = format!("{}{}", self.base, path);
         let unreachable = |e: worker::Error| PoolError::Unreachable { url: url.clone(), reason: e.to_string() };

@@ -8,7 +8,7 @@ use edgepix_core::jobs::{ProbeReceipt, QueueMessage};
 use worker::{Context, Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result, event};
 
 use crate::analysis::{self, Outcome};
-use crate::bindings;
+use crate::{bindings, game_maker};
 
 /// KV key where the consumer records the latest health probe.
 pub const PROBE_KEY: &str = "healthz/queue-probe";
@@ -20,6 +20,10 @@ async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result
         let text = raw.body().as_string().unwrap_or_default();
         match QueueMessage::parse(&text) {
             Ok(QueueMessage::Analyze { job, owner, asset }) => match analysis::run(&env, &job, &owner, &asset).await {
+                Outcome::Ack => raw.ack(),
+                Outcome::RetryAfter(secs) => raw.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(secs).build()),
+            },
+            Ok(QueueMessage::Game { job, owner, code }) => match game_maker::run(&env, &job, &owner, &code).await {
                 Outcome::Ack => raw.ack(),
                 Outcome::RetryAfter(secs) => raw.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(secs).build()),
             },

@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{admin, assets, auth, batches, dev, docs, forensics, health, images, jobs, keys, pages, policies, protection, tickets};
+use crate::handlers::{admin, assets, auth, batches, dev, docs, forensics, games, health, images, jobs, keys, pages, policies, protection, tickets};
 use crate::{limits, memory};
 use edgepix_core::ratelimit::Rule;
 
@@ -23,6 +23,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
     let dev = is_dev(&env);
+    let embeddable = path.starts_with("/g/");
     // Every API request counts against its IP's limit before any work.
     let limited = if path.starts_with("/api/") { limits::hit(&env, Rule::ApiIp, &crate::auth::client_ip(&req)).await.err() } else { None };
     let routed = match limited {
@@ -39,6 +40,11 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     timing.add("total", (Date::now().as_millis() - started) as f64, None);
     let headers = resp.headers_mut();
     headers.append("server-timing", &timing.header_value())?;
+    // Game pages are made to be embedded anywhere; nothing else is.
+    if !headers.has("content-security-policy")? {
+        let ancestors = if embeddable { "frame-ancestors *" } else { "frame-ancestors 'self'" };
+        headers.set("content-security-policy", ancestors)?;
+    }
     if dev {
         headers.set("x-edgepix-wasm-memory-peak", &memory::peak_bytes().to_string())?;
     }
@@ -53,6 +59,10 @@ fn routes() -> Router<'static, ()> {
         .get("/signin", |req, ctx| sync(pages::signin(req, ctx)))
         .get("/account", |req, ctx| sync(pages::account(req, ctx)))
         .get("/view/:id", |req, ctx| sync(pages::view(req, ctx)))
+        .get_async("/games", |req, ctx| api(games::gallery(req, ctx)))
+        .get_async("/g/:code", |req, ctx| api(games::page(req, ctx)))
+        .get_async("/g/:code/:file", |req, ctx| api(games::file(req, ctx)))
+        .get_async("/oembed", |req, ctx| api(games::oembed(req, ctx)))
         .get("/.well-known/jwks.json", |req, ctx| sync(auth::jwks(req, ctx)))
         .get("/.well-known/edgepix-keys.json", |req, ctx| sync(protection::keys(req, ctx)))
         .get_async("/healthz", |req, ctx| api(health::get(req, ctx)))
@@ -90,6 +100,13 @@ fn routes() -> Router<'static, ()> {
         .put_async("/api/v1/policies/:name", |req, ctx| api(policies::put(req, ctx)))
         .get_async("/api/v1/policies/:name", |req, ctx| api(policies::get(req, ctx)))
         .delete_async("/api/v1/policies/:name", |req, ctx| api(policies::delete(req, ctx)))
+        .post_async("/api/v1/games", |req, ctx| api(games::create(req, ctx)))
+        .get_async("/api/v1/games", |req, ctx| api(games::list(req, ctx)))
+        .get_async("/api/v1/games/:code", |req, ctx| api(games::get(req, ctx)))
+        .delete_async("/api/v1/games/:code", |req, ctx| api(games::delete(req, ctx)))
+        .get_async("/api/v1/games/:code/levels", |req, ctx| api(games::levels(req, ctx)))
+        .get_async("/api/v1/games/:code/embed", |req, ctx| api(games::embed(req, ctx)))
+        .post_async("/api/v1/games/:code/plays", |req, ctx| api(games::play(req, ctx)))
         .post_async("/api/v1/transform", |req, ctx| api(images::transform(req, ctx)))
         .get_async("/img/:options/:id", |req, ctx| api(images::get(req, ctx)))
         .get("/__dev/memory", |req, ctx| sync(dev::memory(req, ctx)))

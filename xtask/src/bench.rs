@@ -4,6 +4,8 @@
 //! Worker against a request that does no account work, and the KDF natively.
 //! `cargo xtask bench client`: a 1920x1080 protected-view frame in headless
 //! Chromium through the browser module and through plain JavaScript.
+//! `cargo xtask bench game`: a pet photo to a playable game on the local
+//! system, by stage; the game page's wasm size and frame time in Chromium.
 //!
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
@@ -28,8 +30,62 @@ pub fn run(args: &[String]) -> Result {
         Some("inference") => inference(),
         Some("auth") => auth(),
         Some("client") => client(),
-        _ => Err("usage: cargo xtask bench transform|inference|auth|client".to_owned()),
+        Some("game") => game(),
+        _ => Err("usage: cargo xtask bench transform|inference|auth|client|game".to_owned()),
     }
+}
+
+/// Games made per photo in the game benchmark (the creation limit is 10 an
+/// hour per creator, so two photos times this stays under it).
+const GAME_RUNS: &str = "3";
+
+/// In one run on the local system (Worker, queue, pool on ONNX Runtime):
+/// for the cat photo and one more, the time from `POST /api/v1/games` to a
+/// ready game and to the game page's `ready` event in Chromium, with the
+/// Worker's stage times; then the game page's wasm gzip size and its time
+/// per frame (update and draw). Timings are printed, never asserted.
+fn game() -> Result {
+    setup::ensure(setup::Needs { browser: true })?;
+    build::worker()?;
+    build::client()?;
+    build::game()?;
+    build::pool()?;
+    let out = project::root().join("target/bench-game");
+    let mut sys = start(&out)?;
+    let token = accounts::creator(&sys.worker_url, "bench-game@edgepix.test", &format!("pw-{}", dev::random_hex(16)?), "bench", "198.51.100.8")?;
+    let report = cmd::output(
+        cmd::new("node")
+            .arg("xtask/bench/game.mjs")
+            .arg(setup::photos_dir().join("chelsea.png"))
+            .arg(setup::photos_dir().join("astronaut.png"))
+            .arg(GAME_RUNS)
+            .env("EDGEPIX_URL", &sys.worker_url)
+            .env("EDGEPIX_TOKEN", &token)
+            .env("CHROMIUM", "/usr/bin/chromium"),
+    );
+    sys.stop();
+    let r: Value = serde_json::from_str(report?.trim()).map_err(|e| format!("bench output: {e}"))?;
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    println!("game benchmark: photo -> playable game on the local system (wrangler dev, queue, pool on ONNX Runtime, 2 CPU cores), median of {GAME_RUNS} games per photo (ms)");
+    let stages = ["photo", "cutout", "pixel_art", "levels", "store"];
+    print!("{:<16} {:>9} {:>9}", "photo", "to ready", "to page");
+    for s in stages {
+        print!(" {s:>10}");
+    }
+    println!(" {:>8}", "queue+D1");
+    for p in r["photos"].as_array().into_iter().flatten() {
+        print!("{:<16} {:>9.0} {:>9.0}", p["name"].as_str().unwrap_or("?"), f(&p["ready_ms"]), f(&p["page_ms"]));
+        let mut staged = 0.0;
+        for s in stages {
+            let ms = f(&p["stages"][s]);
+            staged += ms;
+            print!(" {ms:>10.0}");
+        }
+        println!(" {:>8.0}", f(&p["ready_ms"]) - staged);
+    }
+    println!("goal: under 10 000 ms from photo to playable game");
+    println!("game page: wasm {:.1} KiB gzip; frame time (update + draw) median {:.2} ms, p95 {:.2} ms over {} frames in headless Chromium", build::gzip_size(&build::game_wasm()).unwrap_or(0) as f64 / 1024.0, f(&r["frame"]["median_ms"]), f(&r["frame"]["p95_ms"]), r["frame"]["frames"]);
+    Ok(())
 }
 
 fn client() -> Result {

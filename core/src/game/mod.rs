@@ -19,11 +19,14 @@
 //! - [`spec`]: what a creator asks for (`name`, `theme`, `difficulty`,
 //!   `level_count`), validated.
 //! - [`code`]: the game's 12-character public short code.
+//! - [`record`]: the game's public record, embed snippet, oEmbed answer
+//!   and the runtime's page configuration.
 
 pub mod code;
 pub mod difficulty;
 pub mod generate;
 pub mod level;
+pub mod record;
 pub mod rules;
 pub mod solve;
 pub mod spec;
@@ -32,6 +35,7 @@ pub mod theme;
 pub use code::ShortCode;
 pub use difficulty::Difficulty;
 pub use level::{Enemy, Level, Tile};
+pub use record::{GameRecord, GameStatus, PageConfig};
 pub use rules::{Death, Facing, Move, Outcome, State, Turn};
 pub use spec::{GameSpec, SpecError};
 pub use theme::Theme;

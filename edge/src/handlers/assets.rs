@@ -49,12 +49,29 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
     limits::hit(&ctx.env, Rule::Upload, &who.owner).await?;
     let limits = Limits::default();
     let bytes = read_image(&mut req, limits.max_bytes).await?;
-    let probe = codec::probe(&bytes, &limits)?;
-    codec::validate(&bytes, &probe, &limits)?;
+    let probe = check_image(&bytes)?;
+    let (record, created) = store_upload(&ctx.env, &who, bytes, &probe, fault(&req, &ctx)).await?;
+    let resp = Response::from_json(&view(&record))?;
+    Ok(if created { resp.with_status(201) } else { resp })
+}
+
+/// Checks uploaded bytes against the limits, before any work: their
+/// format, size and whether they decode.
+pub(crate) fn check_image(bytes: &[u8]) -> ApiResult<codec::Probe> {
+    let limits = Limits::default();
+    let probe = codec::probe(bytes, &limits)?;
+    codec::validate(bytes, &probe, &limits)?;
+    Ok(probe)
+}
+
+/// Stores checked image bytes ([`check_image`]) as `who`'s asset after
+/// checking the account's storage quota: the record, and whether it is new
+/// (the same bytes uploaded again give the existing record).
+pub(crate) async fn store_upload(env: &worker::Env, who: &auth::Identity, bytes: Vec<u8>, probe: &codec::Probe, fault: Option<String>) -> ApiResult<(AssetRecord, bool)> {
     let id = AssetId::of(&bytes);
-    let db = db::open(&ctx.env)?;
+    let db = db::open(env)?;
     if let Some(existing) = db::find_asset(&db, &who.owner, &id).await? {
-        return Ok(Response::from_json(&view(&existing))?);
+        return Ok((existing, false));
     }
     let (usage, quota) = users::allowance(&db, &who.owner, who.principal.plan, auth::now()).await?;
     let used = usage.bytes;
@@ -70,7 +87,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
     let (width, height) = probe.display_size();
     let record = AssetRecord {
         id,
-        owner: who.owner,
+        owner: who.owner.clone(),
         width,
         height,
         format: probe.format.as_str().to_owned(),
@@ -78,8 +95,8 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
         orientation: probe.orientation,
         created_at: Date::now().as_millis() / 1000,
     };
-    store::put_asset(&ctx.env, &db, &record, bytes, probe.format.mime(), fault(&req, &ctx)).await?;
-    Ok(Response::from_json(&view(&record))?.with_status(201))
+    store::put_asset(env, &db, &record, bytes, probe.format.mime(), fault).await?;
+    Ok((record, true))
 }
 
 /// `GET /api/v1/assets/{id}`: the caller's record.
@@ -147,7 +164,7 @@ fn fault(req: &Request, ctx: &RouteContext<()>) -> Option<String> {
 
 /// Reads an image body up to `limit` bytes: raw, or the first file field
 /// of a multipart form.
-async fn read_image(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+pub(crate) async fn read_image(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit + 64 * 1024) {
         return Err(ApiError::PayloadTooLarge { limit });

@@ -23,11 +23,15 @@ struct JobView<'a> {
 #[derive(Serialize)]
 struct JobUrls {
     this: String,
-    detections: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detections: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    game: Option<String>,
 }
 
 fn view(job: &Job) -> JobView<'_> {
-    JobView { job, urls: JobUrls { this: format!("/api/v1/jobs/{}", job.id), detections: format!("/api/v1/assets/{}/detections", job.asset) } }
+    let detections = (job.kind == "analyze").then(|| format!("/api/v1/assets/{}/detections", job.asset));
+    JobView { job, urls: JobUrls { this: format!("/api/v1/jobs/{}", job.id), detections, game: None } }
 }
 
 /// `POST /api/v1/assets/{id}/analyze` (owner): queues a detection job and
@@ -51,8 +55,13 @@ pub async fn analyze(req: Request, ctx: RouteContext<()>) -> ApiResult<Response>
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let who = auth::require(&req, &ctx.env, Scope::AssetsRead).await?;
     let id = job_param(&ctx)?;
-    let job = db::find_job(&db::open(&ctx.env)?, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
-    Ok(Response::from_json(&view(&job))?)
+    let db = db::open(&ctx.env)?;
+    let job = db::find_job(&db, &who.owner, &id).await?.ok_or(ApiError::JobNotFound(id))?;
+    let mut answer = view(&job);
+    if job.kind == "game" {
+        answer.urls.game = crate::games::code_of_job(&db, &job.id).await?.map(|c| format!("/api/v1/games/{c}"));
+    }
+    Ok(Response::from_json(&answer)?)
 }
 
 /// `GET /api/v1/assets/{id}/detections` (owner): the latest analysis; 409
@@ -130,7 +139,7 @@ pub(crate) fn job_param(ctx: &RouteContext<()>) -> ApiResult<String> {
 }
 
 /// 128 random bits, hex.
-fn new_job_id() -> ApiResult<String> {
+pub(crate) fn new_job_id() -> ApiResult<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Corrupt(format!("no random bytes: {e}")))?;
     Ok(hex(&bytes))

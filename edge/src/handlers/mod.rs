@@ -7,6 +7,7 @@ pub mod batches;
 pub mod dev;
 pub mod docs;
 pub mod forensics;
+pub mod games;
 pub mod health;
 pub mod images;
 pub mod jobs;
