@@ -21,7 +21,7 @@ pub const STEP_MS: f64 = 1000.0 / STEPS_PER_SECOND as f64;
 pub const STEPS_PER_TICK: u32 = 5;
 
 /// Moves that can wait in the queue; presses beyond it are dropped.
-pub const QUEUE_LEN: usize = 16;
+pub const QUEUE_LEN: usize = 32;
 
 /// Steps a screen other than `Playing` ignores confirmations for, so a
 /// key held or mashed at the end of a level does not skip its banner.
