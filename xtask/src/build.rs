@@ -5,7 +5,8 @@
 //!   otherwise); skipped when its inputs have not changed.
 //! - `client`: the browser module through wasm-bindgen (`--target web`) and
 //!   `wasm-opt -Oz` into `build/site/pkg/`, with `r2-assets/public/`.
-//! - `edge`: both of the above; what `wrangler.toml`'s `[build]` runs.
+//! - `game`: the game runtime the same way into `build/site/game/`.
+//! - `edge`: the three above; what `wrangler.toml`'s `[build]` runs.
 //! - `pool`: the native pool server; `spin`: the pool as a WASI component.
 
 use std::path::{Path, PathBuf};
@@ -13,21 +14,23 @@ use std::time::SystemTime;
 
 use crate::{Result, cmd, project, setup};
 
-/// `cargo xtask build [worker|client|edge|pool|spin|all]...`.
+/// `cargo xtask build [worker|client|game|edge|pool|spin|all]...`.
 pub fn run(args: &[String]) -> Result {
     let targets: Vec<&str> = if args.is_empty() { vec!["all"] } else { args.iter().map(String::as_str).collect() };
     for t in targets {
         match t {
             "worker" => worker()?,
             "client" => client()?,
+            "game" => game()?,
             "edge" => {
                 worker()?;
                 client()?;
+                game()?;
             }
             "pool" => pool()?,
             "spin" => spin()?,
             "all" => all()?,
-            other => return Err(format!("unknown build target {other:?} (worker, client, edge, pool, spin, all)")),
+            other => return Err(format!("unknown build target {other:?} (worker, client, game, edge, pool, spin, all)")),
         }
     }
     Ok(())
@@ -37,6 +40,7 @@ pub fn run(args: &[String]) -> Result {
 pub fn all() -> Result {
     worker()?;
     client()?;
+    game()?;
     pool()?;
     spin()
 }
@@ -49,6 +53,11 @@ pub fn worker_wasm() -> PathBuf {
 /// The browser module's wasm after wasm-bindgen and wasm-opt.
 pub fn client_wasm() -> PathBuf {
     project::build_dir().join("site/pkg/edgepix_client_bg.wasm")
+}
+
+/// The game runtime's wasm after wasm-bindgen and wasm-opt.
+pub fn game_wasm() -> PathBuf {
+    project::build_dir().join("site/game/edgepix_game_bg.wasm")
 }
 
 /// The pool server binary.
@@ -129,6 +138,31 @@ pub fn client() -> Result {
         copy_dir(&root.join("wasm-client/npm"), &pkg)
     })?;
     report_size("client wasm", &client_wasm());
+    std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// Builds the game runtime into `build/site/game/` (served at `/game/`).
+pub fn game() -> Result {
+    let out = project::build_dir().join("site/game");
+    let stamp = out.join(".xtask-stamp");
+    if is_fresh(&stamp, &["game-client", "core", "Cargo.lock", ".cargo/config.toml"]) {
+        eprintln!("xtask: game is up to date");
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&stamp);
+    cmd::timed("build: game", || {
+        cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-game"]))?;
+        let raw = target_dir().join("wasm32-unknown-unknown/release/edgepix_game.wasm");
+        cmd::run(
+            cmd::new(project::tools_bin().join("wasm-bindgen"))
+                .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+                .arg(&out)
+                .arg(&raw),
+        )?;
+        let wasm = game_wasm();
+        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))
+    })?;
+    report_size("game wasm", &game_wasm());
     std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 

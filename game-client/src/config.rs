@@ -1,0 +1,162 @@
+//! The page's game config and the sprite atlas, parsed and checked.
+
+use std::collections::BTreeMap;
+
+use edgepix_core::game::{Level, Theme};
+use serde::Deserialize;
+
+/// What the page gives the runtime (`<script id="game-config">`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Config {
+    /// The game's short code.
+    pub code: String,
+    /// The game's name.
+    pub name: String,
+    /// Its theme.
+    pub theme: Theme,
+    /// Its levels, in order (at least one).
+    pub levels: Vec<Level>,
+    /// The sprite sheet image.
+    pub sheet_url: String,
+    /// The sheet's TexturePacker "JSON Hash" atlas.
+    pub atlas: Atlas,
+    /// The still sprite shown on the start screen.
+    pub still_url: String,
+    /// Where to POST once when the game is first started, if anywhere.
+    #[serde(default)]
+    pub plays_url: Option<String>,
+}
+
+impl Config {
+    /// Parses and checks a config.
+    pub fn parse(json: &str) -> Result<Config, String> {
+        let config: Config = serde_json::from_str(json).map_err(|e| format!("game config: {e}"))?;
+        if config.levels.is_empty() {
+            return Err("game config: no levels".to_owned());
+        }
+        if let Some(i) = config.levels.iter().position(|l| !l.is_well_formed()) {
+            return Err(format!("game config: level {} is not well formed", i + 1));
+        }
+        Ok(config)
+    }
+}
+
+/// A TexturePacker "JSON Hash" atlas: named frames and animations as lists
+/// of frame names (`meta` and per-frame extras are ignored).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Atlas {
+    /// Frames by name.
+    #[serde(default)]
+    pub frames: BTreeMap<String, AtlasFrame>,
+    /// Animations by name.
+    #[serde(default)]
+    pub animations: BTreeMap<String, Vec<String>>,
+}
+
+/// One frame's entry.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct AtlasFrame {
+    /// Where it sits in the sheet.
+    pub frame: Rect,
+}
+
+/// A rectangle of the sheet, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct Rect {
+    /// Left.
+    pub x: u32,
+    /// Top.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+/// The pet's animations as frame rectangles; a missing animation falls back
+/// to `idle`, a missing `idle` to every frame in name order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frames {
+    /// Standing.
+    pub idle: Vec<Rect>,
+    /// Walking.
+    pub walk: Vec<Rect>,
+    /// Leaping and falling.
+    pub jump: Vec<Rect>,
+}
+
+impl Frames {
+    /// Resolves an atlas's animations (unknown frame names are skipped).
+    pub fn from_atlas(atlas: &Atlas) -> Frames {
+        let anim = |name: &str| -> Vec<Rect> {
+            let names = atlas.animations.get(name).map(Vec::as_slice).unwrap_or_default();
+            let mut rects: Vec<Rect> = names.iter().filter_map(|n| atlas.frames.get(n)).map(|f| f.frame).collect();
+            if rects.is_empty() {
+                // Frames named like `walk_0`, `walk_1`, ... without an animation list.
+                rects = atlas.frames.iter().filter(|(n, _)| n.strip_prefix(name).is_some_and(|r| r.starts_with('_'))).map(|(_, f)| f.frame).collect();
+            }
+            rects.retain(|r| r.w > 0 && r.h > 0);
+            rects
+        };
+        let mut idle = anim("idle");
+        if idle.is_empty() {
+            idle = atlas.frames.values().map(|f| f.frame).filter(|r| r.w > 0 && r.h > 0).take(1).collect();
+        }
+        let or_idle = |v: Vec<Rect>| if v.is_empty() { idle.clone() } else { v };
+        Frames { walk: or_idle(anim("walk")), jump: or_idle(anim("jump")), idle }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgepix_core::game::{Difficulty, generate};
+
+    fn config_json(levels: &[Level], atlas: serde_json::Value) -> String {
+        serde_json::json!({
+            "code": "abcdefghjkmn", "name": "Rex's run", "theme": "garden", "levels": levels,
+            "sheet_url": "/s.png", "atlas": atlas, "still_url": "/still.png", "plays_url": "/api/plays"
+        })
+        .to_string()
+    }
+
+    fn atlas() -> serde_json::Value {
+        let f = |x: u32| serde_json::json!({"frame": {"x": x, "y": 0, "w": 48, "h": 32}, "rotated": false, "trimmed": false});
+        serde_json::json!({
+            "frames": {"idle_0": f(0), "idle_1": f(48), "walk_0": f(96), "walk_1": f(144), "jump_0": f(192)},
+            "animations": {"idle": ["idle_0", "idle_1"], "walk": ["walk_0", "walk_1", "nope"]},
+            "meta": {"app": "edgepix", "size": {"w": 240, "h": 32}}
+        })
+    }
+
+    #[test]
+    fn a_config_parses_with_generated_levels() {
+        let levels = generate::levels(3, Theme::Beach, Difficulty::Easy, 2);
+        let c = Config::parse(&config_json(&levels, atlas())).unwrap();
+        assert_eq!((c.theme, c.levels.len(), c.plays_url.as_deref()), (Theme::Garden, 2, Some("/api/plays")));
+        assert_eq!(c.levels, levels);
+        let frames = Frames::from_atlas(&c.atlas);
+        assert_eq!(frames.idle.iter().map(|r| r.x).collect::<Vec<_>>(), [0, 48]);
+        assert_eq!(frames.walk.iter().map(|r| r.x).collect::<Vec<_>>(), [96, 144]);
+        // No `jump` animation list: the `jump_*` frames.
+        assert_eq!(frames.jump.iter().map(|r| r.x).collect::<Vec<_>>(), [192]);
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        assert!(Config::parse("{}").is_err());
+        assert!(Config::parse(&config_json(&[], atlas())).unwrap_err().contains("no levels"));
+        let mut level = generate::levels(3, Theme::Beach, Difficulty::Easy, 1).remove(0);
+        level.goal = [level.width, 0];
+        assert!(Config::parse(&config_json(&[level], atlas())).unwrap_err().contains("level 1"));
+    }
+
+    #[test]
+    fn missing_animations_fall_back_to_idle_or_any_frame() {
+        let atlas: Atlas = serde_json::from_value(serde_json::json!({"frames": {"pet": {"frame": {"x": 1, "y": 2, "w": 3, "h": 4}}}})).unwrap();
+        let f = Frames::from_atlas(&atlas);
+        let r = Rect { x: 1, y: 2, w: 3, h: 4 };
+        assert_eq!(f, Frames { idle: vec![r], walk: vec![r], jump: vec![r] });
+        assert_eq!(Frames::from_atlas(&Atlas::default()), Frames::default());
+    }
+}
