@@ -1,76 +1,25 @@
 //! The page's game config and the sprite atlas, parsed and checked.
 
-use std::collections::BTreeMap;
+use edgepix_core::game::PageConfig;
+use edgepix_core::pixelart::{Atlas, AtlasRect};
 
-use edgepix_core::game::{Level, Theme};
-use serde::Deserialize;
+/// What the page gives the runtime (`<script id="game-config">`): the
+/// shared crate's [`PageConfig`], which the Worker writes.
+pub type Config = PageConfig;
 
-/// What the page gives the runtime (`<script id="game-config">`).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Config {
-    /// The game's short code.
-    pub code: String,
-    /// The game's name.
-    pub name: String,
-    /// Its theme.
-    pub theme: Theme,
-    /// Its levels, in order (at least one).
-    pub levels: Vec<Level>,
-    /// The sprite sheet image.
-    pub sheet_url: String,
-    /// The sheet's TexturePacker "JSON Hash" atlas.
-    pub atlas: Atlas,
-    /// The still sprite shown on the start screen.
-    pub still_url: String,
-    /// Where to POST once when the game is first started, if anywhere.
-    #[serde(default)]
-    pub plays_url: Option<String>,
-}
+/// A rectangle of the sprite sheet, in pixels.
+pub type Rect = AtlasRect;
 
-impl Config {
-    /// Parses and checks a config.
-    pub fn parse(json: &str) -> Result<Config, String> {
-        let config: Config = serde_json::from_str(json).map_err(|e| format!("game config: {e}"))?;
-        if config.levels.is_empty() {
-            return Err("game config: no levels".to_owned());
-        }
-        if let Some(i) = config.levels.iter().position(|l| !l.is_well_formed()) {
-            return Err(format!("game config: level {} is not well formed", i + 1));
-        }
-        Ok(config)
+/// Parses and checks a config: at least one level, each well formed.
+pub fn parse(json: &str) -> Result<Config, String> {
+    let config: Config = serde_json::from_str(json).map_err(|e| format!("game config: {e}"))?;
+    if config.levels.is_empty() {
+        return Err("game config: no levels".to_owned());
     }
-}
-
-/// A TexturePacker "JSON Hash" atlas: named frames and animations as lists
-/// of frame names (`meta` and per-frame extras are ignored).
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Atlas {
-    /// Frames by name.
-    #[serde(default)]
-    pub frames: BTreeMap<String, AtlasFrame>,
-    /// Animations by name.
-    #[serde(default)]
-    pub animations: BTreeMap<String, Vec<String>>,
-}
-
-/// One frame's entry.
-#[derive(Clone, Copy, Debug, Deserialize)]
-pub struct AtlasFrame {
-    /// Where it sits in the sheet.
-    pub frame: Rect,
-}
-
-/// A rectangle of the sheet, in pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub struct Rect {
-    /// Left.
-    pub x: u32,
-    /// Top.
-    pub y: u32,
-    /// Width.
-    pub w: u32,
-    /// Height.
-    pub h: u32,
+    if let Some(i) = config.levels.iter().position(|l| !l.is_well_formed()) {
+        return Err(format!("game config: level {} is not well formed", i + 1));
+    }
+    Ok(config)
 }
 
 /// The pet's animations as frame rectangles; a missing animation falls back
@@ -110,7 +59,7 @@ impl Frames {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgepix_core::game::{Difficulty, generate};
+    use edgepix_core::game::{Difficulty, Level, Theme, generate};
 
     fn config_json(levels: &[Level], atlas: serde_json::Value) -> String {
         serde_json::json!({
@@ -121,19 +70,30 @@ mod tests {
     }
 
     fn atlas() -> serde_json::Value {
-        let f = |x: u32| serde_json::json!({"frame": {"x": x, "y": 0, "w": 48, "h": 32}, "rotated": false, "trimmed": false});
+        atlas_of(serde_json::json!({"idle_0": 0, "idle_1": 48, "walk_0": 96, "walk_1": 144, "jump_0": 192}), serde_json::json!({"idle": ["idle_0", "idle_1"], "walk": ["walk_0", "walk_1", "nope"]}))
+    }
+
+    /// A full atlas with 48x32 frames at the given x offsets.
+    fn atlas_of(frames: serde_json::Value, animations: serde_json::Value) -> serde_json::Value {
+        let size = serde_json::json!({"w": 48, "h": 32});
+        let frames: serde_json::Map<String, serde_json::Value> = frames
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(n, x)| (n.clone(), serde_json::json!({"frame": {"x": x, "y": 0, "w": 48, "h": 32}, "rotated": false, "trimmed": false, "spriteSourceSize": {"x": 0, "y": 0, "w": 48, "h": 32}, "sourceSize": size})))
+            .collect();
         serde_json::json!({
-            "frames": {"idle_0": f(0), "idle_1": f(48), "walk_0": f(96), "walk_1": f(144), "jump_0": f(192)},
-            "animations": {"idle": ["idle_0", "idle_1"], "walk": ["walk_0", "walk_1", "nope"]},
-            "meta": {"app": "edgepix", "size": {"w": 240, "h": 32}}
+            "frames": frames,
+            "animations": animations,
+            "meta": {"app": "edgepix", "version": "1", "image": "sheet.png", "format": "RGBA8888", "size": {"w": 240, "h": 32}, "scale": "1"}
         })
     }
 
     #[test]
     fn a_config_parses_with_generated_levels() {
         let levels = generate::levels(3, Theme::Beach, Difficulty::Easy, 2);
-        let c = Config::parse(&config_json(&levels, atlas())).unwrap();
-        assert_eq!((c.theme, c.levels.len(), c.plays_url.as_deref()), (Theme::Garden, 2, Some("/api/plays")));
+        let c = parse(&config_json(&levels, atlas())).unwrap();
+        assert_eq!((c.theme, c.levels.len(), c.plays_url.as_str()), (Theme::Garden, 2, "/api/plays"));
         assert_eq!(c.levels, levels);
         let frames = Frames::from_atlas(&c.atlas);
         assert_eq!(frames.idle.iter().map(|r| r.x).collect::<Vec<_>>(), [0, 48]);
@@ -144,19 +104,23 @@ mod tests {
 
     #[test]
     fn bad_configs_are_refused() {
-        assert!(Config::parse("{}").is_err());
-        assert!(Config::parse(&config_json(&[], atlas())).unwrap_err().contains("no levels"));
+        assert!(parse("{}").is_err());
+        assert!(parse(&config_json(&[], atlas())).unwrap_err().contains("no levels"));
         let mut level = generate::levels(3, Theme::Beach, Difficulty::Easy, 1).remove(0);
         level.goal = [level.width, 0];
-        assert!(Config::parse(&config_json(&[level], atlas())).unwrap_err().contains("level 1"));
+        assert!(parse(&config_json(&[level], atlas())).unwrap_err().contains("level 1"));
     }
 
     #[test]
     fn missing_animations_fall_back_to_idle_or_any_frame() {
-        let atlas: Atlas = serde_json::from_value(serde_json::json!({"frames": {"pet": {"frame": {"x": 1, "y": 2, "w": 3, "h": 4}}}})).unwrap();
+        let mut atlas: Atlas = serde_json::from_value(atlas_of(serde_json::json!({"pet": 1}), serde_json::json!({}))).unwrap();
+        if let Some(f) = atlas.frames.get_mut("pet") {
+            f.frame = Rect { x: 1, y: 2, w: 3, h: 4 };
+        }
         let f = Frames::from_atlas(&atlas);
         let r = Rect { x: 1, y: 2, w: 3, h: 4 };
         assert_eq!(f, Frames { idle: vec![r], walk: vec![r], jump: vec![r] });
-        assert_eq!(Frames::from_atlas(&Atlas::default()), Frames::default());
+        let empty: Atlas = serde_json::from_value(atlas_of(serde_json::json!({}), serde_json::json!({}))).unwrap();
+        assert_eq!(Frames::from_atlas(&empty), Frames::default());
     }
 }

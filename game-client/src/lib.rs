@@ -24,6 +24,7 @@ use web_sys::{CanvasRenderingContext2d, Document, Event, EventTarget, HtmlCanvas
 
 use crate::audio::Audio;
 use crate::config::{Config, Frames};
+use crate::config::parse as parse_config;
 use crate::host::Host;
 use crate::render::Renderer;
 use crate::scale::{HEIGHT, WIDTH};
@@ -40,7 +41,7 @@ const MAX_FRAME_MS: f64 = 250.0;
 /// [`config::Config`]). Errors are a bad config or a missing browser API.
 #[wasm_bindgen]
 pub fn start(root: HtmlElement, config_json: &str) -> Result<(), JsValue> {
-    let config = Config::parse(config_json).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+    let config = parse_config(config_json).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
     let window = web_sys::window().ok_or_else(|| js_err("no window"))?;
     let document = window.document().ok_or_else(|| js_err("no document"))?;
 
@@ -91,7 +92,7 @@ pub fn start(root: HtmlElement, config_json: &str) -> Result<(), JsValue> {
     let sheet = HtmlImageElement::new()?;
     let still = HtmlImageElement::new()?;
     let renderer = Renderer::new(ctx, config.theme, config.name.clone(), sheet.clone(), still.clone(), Frames::from_atlas(&config.atlas))?;
-    let host = Host::new(window.clone(), root.clone(), live, config.code.clone());
+    let host = Host::new(window.clone(), root.clone(), live, config.code.to_string());
     let session = Session::new(config.levels.clone());
 
     let app = Rc::new(RefCell::new(App {
@@ -280,7 +281,7 @@ impl App {
         for ev in self.session.drain_events() {
             match ev {
                 GameEvent::FirstStart => {
-                    if let Some(url) = self.config.plays_url.as_deref().filter(|u| !u.is_empty()) {
+                    if let Some(url) = Some(self.config.plays_url.as_str()).filter(|u| !u.is_empty()) {
                         self.host.record_play(url);
                     }
                 }

@@ -98,7 +98,7 @@ pub struct PageConfig {
     /// The sprite sheet PNG.
     pub sheet_url: String,
     /// The sheet's atlas (TexturePacker JSON Hash).
-    pub atlas: serde_json::Value,
+    pub atlas: crate::pixelart::Atlas,
     /// The still sprite PNG, for the start screen.
     pub still_url: String,
     /// Where the runtime records a play (`POST`).

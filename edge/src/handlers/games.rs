@@ -378,7 +378,7 @@ pub async fn page(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         GameStatus::Ready => {}
     }
     let levels: Vec<edgepix_core::game::Level> = serde_json::from_slice(&ready_file(&ctx, &stored, File::Levels).await?).map_err(|e| ApiError::Corrupt(format!("levels of {code}: {e}")))?;
-    let atlas: serde_json::Value = serde_json::from_slice(&ready_file(&ctx, &stored, File::Atlas).await?).map_err(|e| ApiError::Corrupt(format!("atlas of {code}: {e}")))?;
+    let atlas: edgepix_core::pixelart::Atlas = serde_json::from_slice(&ready_file(&ctx, &stored, File::Atlas).await?).map_err(|e| ApiError::Corrupt(format!("atlas of {code}: {e}")))?;
     let config = PageConfig {
         code: code.clone(),
         name: g.name.clone(),
