@@ -52,17 +52,22 @@ pub async fn run(env: &Env, job: &str, owner: &str, asset: &str) -> Outcome {
     }
 }
 
-struct Failure {
-    message: String,
-    transient: bool,
+/// Why a delivery failed, and whether a retry may succeed.
+pub(crate) struct Failure {
+    /// What is recorded on the job.
+    pub(crate) message: String,
+    /// Whether to deliver again.
+    pub(crate) transient: bool,
 }
 
 impl Failure {
-    fn permanent(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), transient: false }
+    /// A failure a retry would repeat.
+    pub(crate) fn permanent(message: impl std::fmt::Display) -> Failure {
+        Failure { message: message.to_string(), transient: false }
     }
 
-    fn transient(e: impl std::fmt::Display) -> Failure {
+    /// A failure a retry may not repeat.
+    pub(crate) fn transient(e: impl std::fmt::Display) -> Failure {
         Failure { message: e.to_string(), transient: true }
     }
 }

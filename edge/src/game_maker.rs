@@ -16,7 +16,7 @@ use edgepix_core::pixelart::{self, SpriteOptions};
 use edgepix_core::transform::{options, pipeline};
 use worker::{D1Database, Date, Env};
 
-use crate::analysis::Outcome;
+use crate::analysis::{Failure, Outcome};
 use crate::games::{self, File};
 use crate::pool::PoolClient;
 use crate::{db, store};
@@ -66,21 +66,6 @@ pub async fn run(env: &Env, job: &str, owner: &str, code: &str) -> Outcome {
                 Outcome::RetryAfter(jobs::retry_delay_secs(started.attempts))
             }
         }
-    }
-}
-
-struct Failure {
-    message: String,
-    transient: bool,
-}
-
-impl Failure {
-    fn permanent(message: impl std::fmt::Display) -> Failure {
-        Failure { message: message.to_string(), transient: false }
-    }
-
-    fn transient(e: impl std::fmt::Display) -> Failure {
-        Failure { message: e.to_string(), transient: true }
     }
 }
 

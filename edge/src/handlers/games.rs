@@ -8,7 +8,7 @@ use edgepix_core::codec::Limits;
 use edgepix_core::game::record::{self, OEmbed, html_escape, script_json};
 use edgepix_core::game::spec::RawSpec;
 use edgepix_core::game::{GameRecord, GameSpec, GameStatus, PageConfig, ShortCode};
-use edgepix_core::jobs::{Job, JobStatus, QueueMessage};
+use edgepix_core::jobs::QueueMessage;
 use edgepix_core::ratelimit::Rule;
 use serde::Serialize;
 use worker::{Date, FormEntry, Request, Response, RouteContext};
@@ -120,18 +120,8 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Respon
         }
         _ => return Err(ApiError::InvalidRequest("a photo or an asset is needed".to_owned())),
     };
-    let job_id = crate::handlers::jobs::new_job_id()?;
-    let job = Job {
-        id: job_id.clone(),
-        kind: "game".to_owned(),
-        asset: asset.to_string(),
-        status: JobStatus::Queued,
-        progress: 0.0,
-        error: None,
-        attempts: 0,
-        created_at: now,
-        updated_at: now,
-    };
+    let job = crate::handlers::jobs::new_job_of("game", &asset, now)?;
+    let job_id = job.id.clone();
     let seed = u64::from_le_bytes(auth::random::<8>()?);
     // 71 random bits: a clash is all but impossible, but a taken code is
     // never overwritten.

@@ -104,9 +104,14 @@ pub(crate) async fn check_quota(db: &worker::D1Database, who: &auth::Identity, m
 
 /// A new queued analysis job for `asset`.
 pub(crate) fn new_job(asset: &edgepix_core::assets::AssetId, now: u64) -> ApiResult<Job> {
+    new_job_of("analyze", asset, now)
+}
+
+/// A new queued job of `kind` (`analyze`, `game`) on `asset`.
+pub(crate) fn new_job_of(kind: &str, asset: &edgepix_core::assets::AssetId, now: u64) -> ApiResult<Job> {
     Ok(Job {
         id: new_job_id()?,
-        kind: "analyze".to_owned(),
+        kind: kind.to_owned(),
         asset: asset.to_string(),
         status: JobStatus::Queued,
         progress: 0.0,
@@ -139,7 +144,7 @@ pub(crate) fn job_param(ctx: &RouteContext<()>) -> ApiResult<String> {
 }
 
 /// 128 random bits, hex.
-pub(crate) fn new_job_id() -> ApiResult<String> {
+fn new_job_id() -> ApiResult<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Corrupt(format!("no random bytes: {e}")))?;
     Ok(hex(&bytes))
