@@ -60,6 +60,11 @@ pub enum ErrorCode {
     /// The request asks for something this API does not offer (an
     /// oEmbed format other than JSON).
     NotImplemented,
+    /// The request is based on a state that changed since (for example,
+    /// region choices for an analysis that was redone).
+    Conflict,
+    /// The creator's policy does not let viewers reveal this region.
+    RevealNotAllowed,
     /// A bug or an unexpected failure on our side.
     Internal,
 }
@@ -88,6 +93,8 @@ impl ErrorCode {
         ErrorCode::ProtectedAsset,
         ErrorCode::BotSuspected,
         ErrorCode::NotImplemented,
+        ErrorCode::Conflict,
+        ErrorCode::RevealNotAllowed,
         ErrorCode::Internal,
     ];
 
@@ -115,6 +122,8 @@ impl ErrorCode {
             ErrorCode::ProtectedAsset => "protected_asset",
             ErrorCode::BotSuspected => "bot_suspected",
             ErrorCode::NotImplemented => "not_implemented",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::RevealNotAllowed => "reveal_not_allowed",
             ErrorCode::Internal => "internal",
         }
     }
@@ -126,11 +135,11 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::InvalidRequest | ErrorCode::InvalidOption | ErrorCode::WeakPassword => 400,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::QuotaExceeded | ErrorCode::ProtectedAsset | ErrorCode::BotSuspected => 403,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::QuotaExceeded | ErrorCode::ProtectedAsset | ErrorCode::BotSuspected | ErrorCode::RevealNotAllowed => 403,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ImageTooLarge | ErrorCode::CorruptImage => 422,
-            ErrorCode::AnalysisRequired => 409,
+            ErrorCode::AnalysisRequired | ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable | ErrorCode::Overloaded => 503,
             ErrorCode::NotImplemented => 501,

@@ -87,6 +87,7 @@ async fn analyze(env: &Env, db: &worker::D1Database, job: &str, owner: &str, ass
         height: found.height,
         analyzed_at: now,
         detections: found.detections,
+        off: Vec::new(),
     };
     db::store_analysis(db, owner, &analysis, now).await.map_err(Failure::transient)
 }

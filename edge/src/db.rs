@@ -306,6 +306,7 @@ struct AnalysisRow {
     width: u32,
     height: u32,
     analyzed_at: f64,
+    off: String,
 }
 
 #[derive(Deserialize)]
@@ -322,7 +323,7 @@ struct DetectionRow {
 pub async fn find_analysis(db: &D1Database, owner: &str, asset: &AssetId) -> ApiResult<Option<Analysis>> {
     let key = [owner.into(), asset.as_str().into()];
     let Some(a) = db
-        .prepare("SELECT job_id, model, width, height, analyzed_at FROM analyses WHERE owner = ?1 AND asset_id = ?2")
+        .prepare("SELECT job_id, model, width, height, analyzed_at, off FROM analyses WHERE owner = ?1 AND asset_id = ?2")
         .bind(&key)
         .map_err(d1)?
         .first::<AnalysisRow>(None)
@@ -347,7 +348,22 @@ pub async fn find_analysis(db: &D1Database, owner: &str, asset: &AssetId) -> Api
             Ok(Detection { class, score: r.score as f32, bbox: BoxXywh { x: r.x, y: r.y, w: r.w, h: r.h } })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Some(Analysis { asset: asset.to_string(), version: a.job_id, model: a.model, width: a.width, height: a.height, analyzed_at: a.analyzed_at as u64, detections }))
+    let off = serde_json::from_str(&a.off).map_err(|e| ApiError::Corrupt(format!("analysis {} off {:?}: {e}", a.job_id, a.off)))?;
+    Ok(Some(Analysis { asset: asset.to_string(), version: a.job_id, model: a.model, width: a.width, height: a.height, analyzed_at: a.analyzed_at as u64, detections, off }))
+}
+
+/// Stores which detections of analysis `version` are switched off; `false`
+/// when that analysis is no longer the asset's (a re-analysis won a race).
+pub async fn set_regions_off(db: &D1Database, owner: &str, asset: &AssetId, version: &str, off: &[u32]) -> ApiResult<bool> {
+    let json = serde_json::to_string(off).map_err(|e| ApiError::Corrupt(e.to_string()))?;
+    let result = db
+        .prepare("UPDATE analyses SET off = ?4 WHERE owner = ?1 AND asset_id = ?2 AND job_id = ?3")
+        .bind(&[owner.into(), asset.as_str().into(), version.into(), json.into()])
+        .map_err(d1)?
+        .run()
+        .await
+        .map_err(d1)?;
+    Ok(result.meta().map_err(d1)?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
 #[derive(Deserialize)]

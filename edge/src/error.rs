@@ -15,6 +15,8 @@ use edgepix_core::game::SpecError;
 use edgepix_core::protect::ticket::TicketError;
 use edgepix_core::ratelimit::{Decision, Limit, Rule};
 use edgepix_core::transform::geometry::GeometryError;
+use edgepix_core::jobs::RegionChoiceError;
+use edgepix_core::policy::RevealError;
 use edgepix_core::transform::options::OptionError;
 use edgepix_core::transform::pipeline::TransformError;
 use thiserror::Error;
@@ -64,6 +66,12 @@ pub enum ApiError {
     /// The asset has no finished analysis yet.
     #[error("asset {0} has not been analysed yet: POST /api/v1/assets/{0}/analyze, then wait for the job")]
     AnalysisRequired(String),
+    /// A region that cannot be revealed under the policy.
+    #[error(transparent)]
+    Reveal(#[from] edgepix_core::policy::RevealError),
+    /// Region choices refused (stale analysis, unknown region).
+    #[error(transparent)]
+    RegionChoice(#[from] edgepix_core::jobs::RegionChoiceError),
     /// The asset is not protected (no protection, proof or ticket).
     #[error("asset {0} is not protected: PUT /api/v1/assets/{0}/protection first, or fetch it from /img/")]
     NotProtected(String),
@@ -175,6 +183,10 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } | ApiError::NotProtected(_) | ApiError::TileNotFound { .. } | ApiError::UserNotFound(_) | ApiError::AssetNotFound(_) | ApiError::JobNotFound(_) | ApiError::GameNotFound(_) | ApiError::BatchNotFound(_) | ApiError::PolicyNotFound(_) => ErrorCode::NotFound,
             ApiError::AnalysisRequired(_) => ErrorCode::AnalysisRequired,
+            ApiError::Reveal(RevealError::NoRegion { .. }) => ErrorCode::NotFound,
+            ApiError::Reveal(_) => ErrorCode::RevealNotAllowed,
+            ApiError::RegionChoice(RegionChoiceError::Stale { .. }) => ErrorCode::Conflict,
+            ApiError::RegionChoice(_) => ErrorCode::InvalidRequest,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::Unauthorized(_) | ApiError::Token(_) | ApiError::Ticket(_) => ErrorCode::Unauthorized,
             ApiError::ProtectedAsset(_) => ErrorCode::ProtectedAsset,

@@ -13,7 +13,7 @@ use worker::{Date, Env, Request, Response, Result, RouteContext, Router};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{admin, assets, auth, batches, dev, docs, forensics, games, health, images, jobs, keys, pages, policies, protection, tickets};
+use crate::handlers::{admin, assets, auth, batches, dev, docs, forensics, games, health, images, jobs, keys, pages, policies, protection, regions, tickets};
 use crate::{limits, memory};
 use edgepix_core::ratelimit::Rule;
 
@@ -59,6 +59,8 @@ fn routes() -> Router<'static, ()> {
         .get("/signin", |req, ctx| sync(pages::signin(req, ctx)))
         .get("/account", |req, ctx| sync(pages::account(req, ctx)))
         .get("/view/:id", |req, ctx| sync(pages::view(req, ctx)))
+        .get("/studio/:id", |req, ctx| sync(pages::studio(req, ctx)))
+        .get("/safe/:id", |req, ctx| sync(pages::safe(req, ctx)))
         .get_async("/games", |req, ctx| api(games::gallery(req, ctx)))
         .get_async("/g/:code", |req, ctx| api(games::page(req, ctx)))
         .get_async("/g/:code/:file", |req, ctx| api(games::file(req, ctx)))
@@ -85,6 +87,8 @@ fn routes() -> Router<'static, ()> {
         .delete_async("/api/v1/assets/:id", |req, ctx| api(assets::delete(req, ctx)))
         .post_async("/api/v1/assets/:id/analyze", |req, ctx| api(jobs::analyze(req, ctx)))
         .get_async("/api/v1/assets/:id/detections", |req, ctx| api(jobs::detections(req, ctx)))
+        .put_async("/api/v1/assets/:id/regions", |req, ctx| api(regions::put(req, ctx)))
+        .get_async("/api/v1/assets/:id/reveals", |req, ctx| api(regions::reveals(req, ctx)))
         .get_async("/api/v1/jobs/:id", |req, ctx| api(jobs::get(req, ctx)))
         .post_async("/api/v1/batches", |req, ctx| api(batches::create(req, ctx)))
         .get_async("/api/v1/batches/:id", |req, ctx| api(batches::get(req, ctx)))

@@ -311,3 +311,113 @@ async fn policy_wait_waits_for_an_analysis_in_progress_and_only_then() {
     let resp = client().get(img("width=300,policy=default")).send().await.expect("worker answers");
     assert_eq!(resp.status(), 200, "analysed now");
 }
+
+async fn put_regions(token: &str, asset: &str, body: &str) -> (u16, Value) {
+    let resp = client().put(format!("{}/api/v1/assets/{asset}/regions", worker())).bearer_auth(token).body(body.to_owned()).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// The pixels of `img` inside `r` (`[x, y, w, h]`), as RGB rows.
+fn crop_rgb(img: &edgepix_core::pixel::RgbaImage, r: [u32; 4]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for y in r[1]..r[1] + r[3] {
+        for x in r[0]..r[0] + r[2] {
+            let i = ((y * img.width() + x) * 4) as usize;
+            out.extend_from_slice(&img.data()[i..i + 3]);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn switched_off_regions_are_served_unredacted_and_allowed_regions_can_be_revealed() {
+    // A fresh creator, so that its policy names are its own.
+    let token = edgepix_e2e::new_account("creator").await.access_token;
+    let other = token_b();
+    let asset = uploaded(&token, unique("astronaut.png")).await;
+    let (status, body, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/reveals"), "").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("analysis_required")), "{body}");
+    let (status, body) = put_regions(&token, &asset, r#"{"version": "x", "off": []}"#).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("analysis_required")), "{body}");
+    let job = analyze(&token, &asset).await;
+    wait_done(&token, &job).await;
+    let (_, analysis, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/detections"), &token).await;
+    assert_eq!(analysis["off"], serde_json::json!([]));
+    let version = analysis["version"].as_str().unwrap().to_owned();
+    let face_index = analysis["detections"].as_array().unwrap().iter().position(|d| d["class"] == "FACE_FEMALE").expect("a face");
+    let b: Vec<u32> = analysis["detections"][face_index]["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    let face = [b[0], b[1], b[2], b[3]];
+
+    // Faces boxed, revealable; padding 0 so the region is the box.
+    let (status, body) = put_policy(&token, "veil", r#"{"classes": {"FACE_FEMALE": "box"}, "padding": 0, "reveal": ["FACE_FEMALE"]}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["policy"]["reveal"], serde_json::json!(["FACE_FEMALE"]));
+    let (status, body) = put_policy(&token, "shut", r#"{"classes": {"FACE_FEMALE": "box"}, "padding": 0}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = put_policy(&token, "bad", r#"{"reveal": ["FACE_FEMALE"]}"#).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_request")), "faces are not redacted by default: {body}");
+
+    let plain = pixels("format=png", &asset).await;
+    let veiled = pixels("format=png,policy=veil", &asset).await;
+    assert_ne!(crop_rgb(&veiled, face), crop_rgb(&plain, face), "the face is boxed");
+    let resp = img("format=png,policy=veil", &asset).await;
+    assert_eq!(resp.headers()["cache-control"], "public, no-cache", "policy images revalidate");
+
+    // Public: the revealable regions, and the region itself, unredacted.
+    let (status, reveals, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/reveals?policy=veil"), "").await;
+    assert_eq!(status, 200, "{reveals}");
+    assert_eq!(reveals["version"], version.as_str());
+    let regions = reveals["regions"].as_array().unwrap();
+    let region = regions.iter().find(|r| r["index"] == face_index).unwrap_or_else(|| panic!("the face in {reveals}"));
+    assert_eq!(region["class"], "FACE_FEMALE");
+    assert_eq!(region["rect"], serde_json::json!({"x": face[0], "y": face[1], "w": face[2], "h": face[3]}));
+    assert!(regions.iter().all(|r| r["class"] == "FACE_FEMALE"), "only revealable classes are listed: {reveals}");
+    let (_, shut, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/reveals?policy=shut"), "").await;
+    assert_eq!(shut["regions"], serde_json::json!([]));
+
+    let revealed = pixels(&format!("format=png,policy=veil,reveal={face_index}"), &asset).await;
+    assert_eq!((revealed.width(), revealed.height()), (face[2], face[3]), "the reveal is the region alone");
+    let whole = [0, 0, face[2], face[3]];
+    assert_eq!(crop_rgb(&revealed, whole), crop_rgb(&plain, face), "the reveal is the unredacted original");
+    for (options, status, code) in [
+        (format!("format=png,policy=shut,reveal={face_index}"), 403, "reveal_not_allowed"),
+        ("format=png,policy=veil,reveal=99".to_owned(), 404, "not_found"),
+        (format!("format=png,reveal={face_index}"), 400, "invalid_option"),
+        (format!("format=png,policy=veil,reveal={face_index},trim=1;1;1;1"), 400, "invalid_option"),
+    ] {
+        let resp = img(&options, &asset).await;
+        assert_eq!(resp.status(), status, "{options}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{options}: {body}");
+    }
+
+    // Switching the face off: served as it is, nothing left to reveal.
+    for (body, status, code) in [
+        (r#"{"version": "stale", "off": [0]}"#.to_owned(), 409, Some("conflict")),
+        (format!(r#"{{"version": "{version}", "off": [99]}}"#), 400, Some("invalid_request")),
+        (r#"{"off": [0]}"#.to_owned(), 400, Some("invalid_request")),
+    ] {
+        let (got, answer) = put_regions(&token, &asset, &body).await;
+        assert_eq!((got, answer["error"]["code"].as_str()), (status, code), "{body}: {answer}");
+    }
+    let (status, _) = put_regions(&other, &asset, &format!(r#"{{"version": "{version}", "off": [{face_index}]}}"#)).await;
+    assert_eq!(status, 404, "only the owner chooses");
+    let (status, after) = put_regions(&token, &asset, &format!(r#"{{"version": "{version}", "off": [{face_index}, {face_index}]}}"#)).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["off"], serde_json::json!([face_index]));
+    let unveiled = pixels("format=png,policy=veil", &asset).await;
+    assert_eq!(crop_rgb(&unveiled, face), crop_rgb(&plain, face), "a switched-off region is left as it is");
+    let resp = img(&format!("format=png,policy=veil,reveal={face_index}"), &asset).await;
+    assert_eq!(resp.status(), 403);
+    let (_, reveals, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/reveals?policy=veil"), "").await;
+    assert!(reveals["regions"].as_array().unwrap().iter().all(|r| r["index"] != face_index), "{reveals}");
+
+    // A re-analysis starts with every region on again.
+    let again = analyze(&token, &asset).await;
+    wait_done(&token, &again).await;
+    let (_, fresh, _) = call(reqwest::Method::GET, &format!("/api/v1/assets/{asset}/detections"), &token).await;
+    assert_eq!(fresh["off"], serde_json::json!([]));
+    let (status, _) = put_regions(&token, &asset, &format!(r#"{{"version": "{version}", "off": []}}"#)).await;
+    assert_eq!(status, 409, "choices for the old analysis are refused");
+}

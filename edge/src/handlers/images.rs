@@ -28,7 +28,7 @@ fn r2(e: worker::Error) -> ApiError {
 /// Serves a derivative of a stored original.
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let started = Date::now().as_millis();
-    let opts = options::parse(ctx.param("options").map(String::as_str).unwrap_or_default())?;
+    let mut opts = options::parse(ctx.param("options").map(String::as_str).unwrap_or_default())?;
     let id = AssetId::parse(ctx.param("id").map(String::as_str).unwrap_or_default()).map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
     let db = db::open(&ctx.env)?;
     let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
@@ -45,18 +45,29 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         }
     }
     // A policy is the asset owner's; its redactions depend on the latest
-    // analysis (its version) and on the policy's content, both in the key.
-    let (redactions, policy_key) = match &opts.policy {
+    // analysis (its version), the regions the creator switched off and the
+    // policy's content, all in the key.
+    let (redactions, policy_key) = match opts.policy.clone() {
         None => (Vec::new(), String::new()),
         Some(name) => {
-            let policy = policies::resolve(&db, &record.owner, name).await?;
+            let policy = policies::resolve(&db, &record.owner, &name).await?;
             let analysis = match db::find_analysis(&db, &record.owner, &id).await? {
                 Some(a) => a,
                 None if opts.policy_wait => wait_for_analysis(&db, &record.owner, &id).await?,
                 None => return Err(ApiError::AnalysisRequired(id.to_string())),
             };
-            let digest = hex(&Sha256::digest(policy.to_json().as_bytes()));
-            (policy.plan(&analysis.detections, analysis.width, analysis.height), format!("~{}~{}", analysis.version, &digest[..16]))
+            // `reveal=N`: region N alone, unredacted (other regions in it
+            // stay redacted), if the policy allows it.
+            let revealed = match opts.reveal {
+                None => None,
+                Some(n) => {
+                    let region = policy.reveal_region(&analysis, n as usize)?;
+                    opts.trim = region_trim(region.rect, analysis.width, analysis.height);
+                    Some(region.index)
+                }
+            };
+            let digest = hex(&Sha256::digest(format!("{}\n{:?}", policy.to_json(), analysis.off).as_bytes()));
+            (policy.plan_analysis(&analysis, revealed), format!("~{}~{}", analysis.version, &digest[..16]))
         }
     };
     let accept = req.headers().get("accept").ok().flatten();
@@ -65,9 +76,15 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let canonical = format!("{}{policy_key}", opts.canonical());
     let etag = etag(&id, &canonical, variant);
     let vary = matches!(opts.format, None | Some(Format::Auto));
+    // A policy's image changes under the same URL when the creator edits
+    // the policy or the regions: browsers revalidate (the ETag makes that
+    // a 304); our own caches are keyed by all of it and keep it for good.
+    let browser_cache = if opts.policy.is_some() { "public, no-cache" } else { IMMUTABLE };
     if req.headers().get("if-none-match").ok().flatten().is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         let resp = Response::empty()?.with_status(304);
-        return finish(resp, &etag, None, vary, "HIT-ETAG", started);
+        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", started)?;
+        resp.headers_mut().set("cache-control", browser_cache)?;
+        return Ok(resp);
     }
 
     // Development only: `x-edgepix-bypass-cache: 1` measures the engine
@@ -81,8 +98,9 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         let headers = Headers::new();
         headers.set("content-type", &ct)?;
         let resp = Response::builder().with_headers(headers).fixed(bytes);
-        let mut resp = finish(resp, &etag, None, vary, "BYPASS", started)?;
+        let mut resp = finish(resp, &etag, vary, "BYPASS", started)?;
         resp.headers_mut().set("x-edgepix-cache", "BYPASS")?;
+        resp.headers_mut().set("cache-control", browser_cache)?;
         if protected {
             resp.headers_mut().set("cache-control", "private, no-store")?;
         }
@@ -95,6 +113,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
             headers.set(&k, &v)?;
         }
         headers.set("x-edgepix-cache", "HIT-EDGE")?;
+        headers.set("cache-control", browser_cache)?;
         let mut timing = ServerTiming::new();
         timing.add("image", (Date::now().as_millis() - started) as f64, Some("hit-edge"));
         headers.append("server-timing", &timing.header_value())?;
@@ -122,11 +141,12 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let headers = Headers::new();
     headers.set("content-type", &content_type)?;
     let resp = Response::builder().with_headers(headers).fixed(bytes);
-    let mut resp = finish(resp, &etag, Some(&content_type), vary, source, started)?;
+    let mut resp = finish(resp, &etag, vary, source, started)?;
     let mut for_cache = resp.cloned()?;
     for_cache.headers_mut().delete("server-timing")?;
     cache.put(cache_url.as_str(), for_cache).await?;
     resp.headers_mut().set("x-edgepix-cache", source)?;
+    resp.headers_mut().set("cache-control", browser_cache)?;
     Ok(resp)
 }
 
@@ -153,6 +173,14 @@ pub async fn transform(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Res
     headers.set("content-type", &ct)?;
     headers.set("cache-control", "no-store")?;
     Ok(Response::builder().with_headers(headers).fixed(bytes))
+}
+
+/// The trim that leaves only `rect` of a `width x height` upright image
+/// (`None` when the rect is the whole image).
+fn region_trim(rect: edgepix_core::pixel::Rect, width: u32, height: u32) -> Option<options::Trim> {
+    let right = width.saturating_sub(rect.x + rect.w);
+    let bottom = height.saturating_sub(rect.y + rect.h);
+    options::Trim::new(rect.y, right, bottom, rect.x)
 }
 
 /// How long `policy-wait=true` waits for an analysis in progress.
@@ -188,10 +216,13 @@ fn etag(id: &AssetId, canonical: &str, variant: &str) -> String {
     format!("\"{}\"", &hex(&digest)[..32])
 }
 
-fn finish(mut resp: Response, etag: &str, _content_type: Option<&str>, vary: bool, source: &str, started: u64) -> ApiResult<Response> {
+/// How long anyone may keep a derivative whose URL fixes its bytes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, started: u64) -> ApiResult<Response> {
     let h = resp.headers_mut();
     h.set("etag", etag)?;
-    h.set("cache-control", "public, max-age=31536000, immutable")?;
+    h.set("cache-control", IMMUTABLE)?;
     if vary {
         h.set("vary", "Accept")?;
     }

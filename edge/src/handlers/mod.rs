@@ -16,4 +16,5 @@ pub mod keys;
 pub mod pages;
 pub mod policies;
 pub mod protection;
+pub mod regions;
 pub mod tickets;

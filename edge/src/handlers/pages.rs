@@ -10,6 +10,8 @@ const SIGNUP: &str = include_str!("../../../r2-assets/templates/signup.html");
 const SIGNIN: &str = include_str!("../../../r2-assets/templates/signin.html");
 const ACCOUNT: &str = include_str!("../../../r2-assets/templates/account.html");
 const VIEW: &str = include_str!("../../../r2-assets/templates/view.html");
+const STUDIO: &str = include_str!("../../../r2-assets/templates/studio.html");
+const SAFE: &str = include_str!("../../../r2-assets/templates/safe.html");
 
 /// `GET /`: what edgepix is, with live status and links to the API docs.
 pub fn landing(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
@@ -43,4 +45,19 @@ pub fn view(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
     let mut resp = Response::from_html(VIEW)?;
     resp.headers_mut().set("cache-control", "no-store")?;
     Ok(resp)
+}
+
+/// `GET /studio/{id}`: the creator's safe-blur studio for an asset:
+/// detected regions outlined and labelled, each switchable, the policy
+/// editable, a live preview through the browser module's blur, saving both.
+pub fn studio(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    let mut resp = Response::from_html(STUDIO)?;
+    resp.headers_mut().set("cache-control", "no-store")?;
+    Ok(resp)
+}
+
+/// `GET /safe/{id}?policy=NAME`: a safe image as the public sees it, with
+/// "tap to reveal" on the regions the creator's policy allows.
+pub fn safe(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    Ok(Response::from_html(SAFE)?)
 }
