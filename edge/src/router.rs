@@ -59,6 +59,7 @@ fn routes() -> Router<'static, ()> {
         .get("/signin", |req, ctx| sync(pages::signin(req, ctx)))
         .get("/account", |req, ctx| sync(pages::account(req, ctx)))
         .get("/view/:id", |req, ctx| sync(pages::view(req, ctx)))
+        .get("/studio/local", |req, ctx| sync(pages::studio_local(req, ctx)))
         .get_async("/games", |req, ctx| api(games::gallery(req, ctx)))
         .get_async("/g/:code", |req, ctx| api(games::page(req, ctx)))
         .get_async("/g/:code/:file", |req, ctx| api(games::file(req, ctx)))
