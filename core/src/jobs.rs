@@ -112,6 +112,69 @@ pub struct Analysis {
     pub analyzed_at: u64,
     /// What was found, best score first.
     pub detections: Vec<crate::detect::Detection>,
+    /// Indices into `detections` that the creator switched off (the
+    /// studio): policies leave them as they are. Reset by a new analysis.
+    #[serde(default)]
+    pub off: Vec<u32>,
+}
+
+impl Analysis {
+    /// Whether detection `index` is switched off.
+    pub fn is_off(&self, index: usize) -> bool {
+        u32::try_from(index).is_ok_and(|i| self.off.contains(&i))
+    }
+}
+
+/// `PUT /api/v1/assets/{id}/regions`: which detections of one analysis the
+/// creator switched off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionChoice {
+    /// The analysis the indices refer to (its `version`); a stale one is
+    /// refused, so choices never land on another analysis' detections.
+    pub version: String,
+    /// Indices into that analysis' detections, each at most once.
+    pub off: Vec<u32>,
+}
+
+impl RegionChoice {
+    /// Checks the choice against `analysis`: same version, indices in
+    /// range; returns the indices sorted and deduplicated.
+    pub fn validate(&self, analysis: &Analysis) -> Result<Vec<u32>, RegionChoiceError> {
+        if self.version != analysis.version {
+            return Err(RegionChoiceError::Stale { given: self.version.clone(), current: analysis.version.clone() });
+        }
+        let n = analysis.detections.len();
+        let mut off = self.off.clone();
+        if let Some(&bad) = off.iter().find(|&&i| i as usize >= n) {
+            return Err(RegionChoiceError::Index { index: bad, count: n });
+        }
+        off.sort_unstable();
+        off.dedup();
+        Ok(off)
+    }
+}
+
+/// Why a [`RegionChoice`] was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegionChoiceError {
+    /// The asset was analysed again since.
+    #[error("the choice is for analysis {given}, but the asset's analysis is now {current}; reload the detections")]
+    Stale {
+        /// The version given.
+        given: String,
+        /// The current version.
+        current: String,
+    },
+    /// An index past the detections.
+    #[error("region {index} does not exist: the analysis has {count} detections (0 to {count} - 1)")]
+    Index {
+        /// The index given.
+        index: u32,
+        /// The detections.
+        count: usize,
+    },
 }
 
 /// Deliveries of one job message before it is marked failed.
@@ -297,4 +360,19 @@ mod tests {
         assert!(BatchProgress::of([(JobStatus::Done, 1.0), (JobStatus::Failed, 0.0)]).finished);
         assert_eq!(BatchProgress::of([]).progress, 0.0);
     }
+
+    #[test]
+    fn region_choices_must_name_the_current_analysis_and_real_regions() {
+        use crate::detect::{BoxXywh, Class, Detection};
+        let d = Detection { class: Class::FaceFemale, score: 0.9, bbox: BoxXywh { x: 0, y: 0, w: 5, h: 5 } };
+        let a = Analysis { asset: "a".into(), version: "job1".into(), model: "m".into(), width: 9, height: 9, analyzed_at: 0, detections: vec![d; 3], off: vec![] };
+        let choice = |v: &str, off: Vec<u32>| RegionChoice { version: v.into(), off };
+        assert_eq!(choice("job1", vec![2, 0, 2]).validate(&a), Ok(vec![0, 2]));
+        assert_eq!(choice("job1", vec![]).validate(&a), Ok(vec![]));
+        assert_eq!(choice("job1", vec![3]).validate(&a), Err(RegionChoiceError::Index { index: 3, count: 3 }));
+        assert!(matches!(choice("job0", vec![0]).validate(&a), Err(RegionChoiceError::Stale { .. })));
+        let with_off = Analysis { off: vec![1], ..a };
+        assert!(with_off.is_off(1) && !with_off.is_off(0));
+    }
+
 }

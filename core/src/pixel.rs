@@ -29,7 +29,7 @@ pub enum PixelError {
 }
 
 /// A rectangle in pixel coordinates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rect {
     /// Left edge.
     pub x: u32,
@@ -55,6 +55,17 @@ impl Rect {
     /// Whether the rectangle covers no pixel.
     pub fn is_empty(self) -> bool {
         self.w == 0 || self.h == 0
+    }
+
+    /// The rectangle covering this one on the same picture scaled by `kx`
+    /// horizontally and `ky` vertically (edges rounded outwards, at least
+    /// 1 x 1).
+    pub fn scaled(self, kx: f64, ky: f64) -> Rect {
+        let x0 = (f64::from(self.x) * kx).floor() as u32;
+        let y0 = (f64::from(self.y) * ky).floor() as u32;
+        let x1 = (f64::from(self.x + self.w) * kx).ceil() as u32;
+        let y1 = (f64::from(self.y + self.h) * ky).ceil() as u32;
+        Rect { x: x0, y: y0, w: x1.saturating_sub(x0).max(1), h: y1.saturating_sub(y0).max(1) }
     }
 }
 

@@ -12,7 +12,10 @@ mod viewer;
 
 pub use viewer::EdgepixViewer;
 
-use edgepix_core::pixel::{Rect, RgbaMut};
+use edgepix_core::detect::Detection;
+use edgepix_core::jobs::Analysis;
+use edgepix_core::pixel::{Rect, RgbaImage, RgbaMut};
+use edgepix_core::policy::{self, Policy};
 use edgepix_core::protect::config::ProtectionConfig;
 use edgepix_core::protect::grid::Grid;
 use edgepix_core::protect::proof::{self, SignedRoot};
@@ -45,6 +48,46 @@ pub fn pixelate_canvas(ctx: &CanvasRenderingContext2d, x: u32, y: u32, w: u32, h
         .map_err(|e| JsError::new(&format!("ImageData failed: {e:?}")))?;
     ctx.put_image_data(&out, f64::from(region.x), f64::from(region.y))
         .map_err(|e| JsError::new(&format!("putImageData failed: {e:?}")))
+}
+
+/// What [`apply_policy`] takes: detections (NudeNet's shape, as
+/// `GET /api/v1/assets/{id}/detections` or the in-browser detector give
+/// them) in the pixels of a `width` x `height` image, the policy's JSON,
+/// and the indices switched off.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyPlan {
+    detections: Vec<Detection>,
+    width: u32,
+    height: u32,
+    policy: serde_json::Value,
+    #[serde(default)]
+    off: Vec<u32>,
+}
+
+/// Safe-blur on RGBA pixels, as the Worker does it: `plan` is
+/// `{"detections": [...], "width": W, "height": H, "policy": {...}, "off": [i, ...]}`
+/// with the detections in the pixels of a `W` x `H` analysis of the same
+/// picture; `rgba` is `width` x `height` (any size: rects and kernels
+/// scale). Returns the redacted RGBA. With the Worker's decoded pixels at
+/// the analysis size the bytes equal `/img/...,policy=.../{id}`'s.
+#[wasm_bindgen(js_name = applyPolicy)]
+pub fn apply_policy(rgba: Vec<u8>, width: u32, height: u32, plan: JsValue) -> Result<Vec<u8>, JsError> {
+    let plan: PolicyPlan = from_js(plan, "plan")?;
+    let policy = Policy::from_json(&plan.policy.to_string())?;
+    let analysis = Analysis {
+        asset: String::new(),
+        version: String::new(),
+        model: String::new(),
+        width: plan.width,
+        height: plan.height,
+        analyzed_at: 0,
+        detections: plan.detections,
+        off: plan.off,
+    };
+    let mut img = RgbaImage::from_vec(width, height, rgba)?;
+    policy::apply(&mut img, &policy.plan_analysis(&analysis, None), (plan.width, plan.height));
+    Ok(img.into_vec())
 }
 
 /// What a viewer's canvas shows for a ticket (see

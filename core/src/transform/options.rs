@@ -29,7 +29,8 @@
 //! - `trim=border`, the `trim.*` keys, `border`, `compression`, `segment`,
 //!   `zoom`, `slow-connection-quality` and `upscale` are refused with an
 //!   explicit "not supported" error; `hsl()` colours are refused.
-//! - edgepix adds `pixelate`, `blur-region`, `pixelate-region` and `policy`.
+//! - edgepix adds `pixelate`, `blur-region`, `pixelate-region`, `policy`,
+//!   `policy-wait` and `reveal`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -126,11 +127,19 @@ pub enum OptionError {
         /// The option it needs.
         needs: &'static str,
     },
+    /// Two options that cannot be given together.
+    #[error("option `{option}` cannot be combined with `{with}`")]
+    Conflicts {
+        /// The option given.
+        option: &'static str,
+        /// The option it excludes.
+        with: &'static str,
+    },
 }
 
 /// The options [`OptionError::Unknown`] lists.
 const KNOWN_OPTIONS: &str = "width (w), height (h), dpr, fit, gravity (g), trim, flip, rotate, background, blur, pixelate, sharpen, brightness, \
-contrast, gamma, saturation, blur-region, pixelate-region, quality (q), format (f), metadata, anim, onerror, policy, policy-wait";
+contrast, gamma, saturation, blur-region, pixelate-region, quality (q), format (f), metadata, anim, onerror, policy, policy-wait, reveal";
 
 /// Defines a keyword enum with its URL spellings.
 macro_rules! keywords {
@@ -723,6 +732,9 @@ pub struct Options {
     /// bounded time for an analysis in progress instead of answering
     /// `409 analysis_required` at once.
     pub policy_wait: bool,
+    /// `reveal=N` (edgepix): with `policy`, only detection `N`'s region,
+    /// unredacted, if the policy lets viewers reveal it ("tap to reveal").
+    pub reveal: Option<u32>,
 }
 
 impl Default for Options {
@@ -752,6 +764,7 @@ impl Default for Options {
             onerror: None,
             policy: None,
             policy_wait: false,
+            reveal: None,
         }
     }
 }
@@ -839,6 +852,9 @@ impl Options {
         if self.policy_wait {
             push("policy-wait", &true);
         }
+        if let Some(n) = self.reveal {
+            push("reveal", &n);
+        }
         if parts.is_empty() { ORIGINAL.to_owned() } else { parts.join(",") }
     }
 
@@ -897,10 +913,11 @@ enum Key {
     OnError,
     Policy,
     PolicyWait,
+    Reveal,
 }
 
 /// Every key: long name, short name.
-const KEYS: [(Key, &str, Option<&str>); 25] = [
+const KEYS: [(Key, &str, Option<&str>); 26] = [
     (Key::Width, "width", Some("w")),
     (Key::Height, "height", Some("h")),
     (Key::Dpr, "dpr", None),
@@ -926,6 +943,7 @@ const KEYS: [(Key, &str, Option<&str>); 25] = [
     (Key::OnError, "onerror", None),
     (Key::Policy, "policy", None),
     (Key::PolicyWait, "policy-wait", None),
+    (Key::Reveal, "reveal", None),
 ];
 
 /// Cloudflare options edgepix refuses, and what to say.
@@ -983,6 +1001,7 @@ impl Key {
             Key::Anim | Key::PolicyWait => "true or false",
             Key::OnError => "redirect",
             Key::Policy => "a name of 1 to 32 characters from a-z, 0-9 and -",
+            Key::Reveal => "a detection index from 0 to 99",
         }
     }
 }
@@ -1026,6 +1045,18 @@ pub fn parse(s: &str) -> Result<Options, OptionError> {
     }
     if opts.policy_wait && opts.policy.is_none() {
         return Err(OptionError::Requires { option: "policy-wait", needs: "policy" });
+    }
+    if opts.reveal.is_some() {
+        if opts.policy.is_none() {
+            return Err(OptionError::Requires { option: "reveal", needs: "policy" });
+        }
+        // The revealed region becomes the trim, in upright pixels.
+        if opts.trim.is_some() {
+            return Err(OptionError::Conflicts { option: "reveal", with: "trim" });
+        }
+        if opts.dpr != Dpr::ONE {
+            return Err(OptionError::Conflicts { option: "reveal", with: "dpr" });
+        }
     }
     Ok(opts)
 }
@@ -1084,6 +1115,7 @@ fn set(o: &mut Options, k: Key, v: &str) -> Option<Result<(), OptionError>> {
         }
         Key::OnError => o.onerror = Some(OnError::from_keyword(v)?),
         Key::Policy => o.policy = Some(PolicyName::new(v)?),
+        Key::Reveal => o.reveal = Some(parse_u32(v).filter(|&n| (n as usize) < crate::detect::MAX_DETECTIONS)?),
         Key::PolicyWait => {
             o.policy_wait = match v {
                 "true" => true,
@@ -1571,6 +1603,19 @@ mod tests {
     });
     good!(policy_wait_false, "policy=p,policy-wait=false", "policy=p", |o| o.policy = PolicyName::new("p"));
     bad!(policy_upper, "policy=Safe", "policy", ["a-z, 0-9"]);
+    good!(reveal, "reveal=3,policy=p", "policy=p,reveal=3", |o| {
+        o.policy = PolicyName::new("p");
+        o.reveal = Some(3);
+    });
+    bad!(reveal_range, "policy=p,reveal=100", "reveal", ["0 to 99"]);
+    bad!(reveal_negative, "policy=p,reveal=-1", "reveal", ["0 to 99"]);
+
+    #[test]
+    fn reveal_needs_a_policy_and_excludes_trim_and_dpr() {
+        assert_eq!(parse("reveal=1"), Err(OptionError::Requires { option: "reveal", needs: "policy" }));
+        assert_eq!(parse("policy=p,reveal=1,trim=1;1;1;1"), Err(OptionError::Conflicts { option: "reveal", with: "trim" }));
+        assert_eq!(parse("policy=p,reveal=1,dpr=2"), Err(OptionError::Conflicts { option: "reveal", with: "dpr" }));
+    }
     bad!(policy_long, "policy=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "policy", ["1 to 32"]);
 
     // Structure and abuse.
@@ -1759,6 +1804,7 @@ mod tests {
             proptest::option::of(Just(OnError::Redirect)),
             proptest::option::of("[a-z0-9-]{1,32}".prop_map(|s| PolicyName::new(&s).unwrap())),
             any::<bool>(),
+            proptest::option::of(0u32..100),
         );
         (sizes, effects, output).prop_map(|(s, e, out)| Options {
             width: s.0,
@@ -1784,6 +1830,7 @@ mod tests {
             anim: out.3,
             onerror: out.4,
             policy_wait: out.6 && out.5.is_some(),
+            reveal: out.7.filter(|_| out.5.is_some() && s.5.is_none() && s.2 == Dpr::ONE),
             policy: out.5,
         })
     }

@@ -23,7 +23,7 @@ use super::orient::Orientation;
 use super::resample;
 use crate::codec::{self, CodecError, Limits, OutputFormat, Probe};
 use crate::pixel::{Rect, RgbaImage};
-use crate::policy::{Effect, Redaction};
+use crate::policy::Redaction;
 
 /// Why a transformation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -157,25 +157,14 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
     // Redactions and regions are in upright source pixels: map them to the
     // decoded frame, scaling their sizes with it.
     let (uw, uh) = exif.output_size(sw, sh);
-    for r in redactions {
-        let stored = scale_rect(exif.rect_to_source(r.rect.clamp_to(uw, uh), sw, sh), kx, ky);
-        if stored.is_empty() {
-            continue;
-        }
-        match r.effect {
-            Effect::Blur { kernel, sigma } => effects::gaussian(&mut img, stored, ((kernel as f64 * kx).round() as u32) | 1, sigma * kx as f32),
-            Effect::Pixelate { cell } => {
-                let _ = img.view_mut().pixelate(stored, ((f64::from(cell) * kx).round() as u32).max(1));
-            }
-            Effect::Fill(color) => effects::fill(&mut img, stored, color),
-        }
-    }
+    let oriented: Vec<Redaction> = redactions.iter().map(|r| Redaction { rect: exif.rect_to_source(r.rect.clamp_to(uw, uh), sw, sh), ..*r }).collect();
+    crate::policy::apply(&mut img, &oriented, (sw, sh));
     for region in &opts.regions {
         let r = region.rect().clamp_to(exif.output_size(sw, sh).0, exif.output_size(sw, sh).1);
         if r.is_empty() {
             continue;
         }
-        let stored = scale_rect(exif.rect_to_source(r, sw, sh), kx, ky);
+        let stored = exif.rect_to_source(r, sw, sh).scaled(kx, ky);
         match region.effect() {
             RegionEffect::Blur(radius) => effects::blur(&mut img, stored, radius.get() as f32 * kx as f32 / 2.0),
             RegionEffect::Pixelate(cell) => {
@@ -185,7 +174,7 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
         }
     }
 
-    let img = resample::resize(img, scale_rect(crop, kx, ky), (rw, rh));
+    let img = resample::resize(img, crop.scaled(kx, ky), (rw, rh));
     let img = plan.orientation.apply(img);
     let background = opts.background.map_or([0, 0, 0, 0], |c| c.to_array());
     let mut img = resample::pad(img, plan.canvas, plan.offset, background);
@@ -223,10 +212,3 @@ fn dct_scaled(w: u32, h: u32, want: (u32, u32)) -> (u32, u32) {
     (w, h)
 }
 
-fn scale_rect(r: Rect, kx: f64, ky: f64) -> Rect {
-    let x0 = (f64::from(r.x) * kx).floor() as u32;
-    let y0 = (f64::from(r.y) * ky).floor() as u32;
-    let x1 = (f64::from(r.x + r.w) * kx).ceil() as u32;
-    let y1 = (f64::from(r.y + r.h) * ky).ceil() as u32;
-    Rect { x: x0, y: y0, w: (x1 - x0).max(1), h: (y1 - y0).max(1) }
-}
