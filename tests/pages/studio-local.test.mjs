@@ -124,7 +124,7 @@ test('private mode: detections in the browser equal the system\'s, the photo nev
   assert.equal(signup.status, 202, await signup.clone().text());
 
   await withPage(async (page, errors) => {
-    const login = await page.context().request.post(`${base}/api/v1/auth/login`, { headers: { 'cf-connecting-ip': ip }, data: { email, password } });
+    const login = await page.context().request.post(`${base}/api/v1/auth/login`, { headers: { 'cf-connecting-ip': ip }, data: { email, password, session: 'cookie' } });
     assert.equal(login.status(), 200, await login.text());
     const access = (await login.json()).access_token;
 
@@ -187,6 +187,8 @@ test('private mode: detections in the browser equal the system\'s, the photo nev
     const uploads = requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/v1/assets');
     assert.equal(uploads.length, 1);
     for (const r of requests) {
+      // A body the audit cannot read would pass unseen: every request that may carry one must show it.
+      if (!['GET', 'HEAD'].includes(r.method)) assert.ok(r.body, `${r.method} ${r.url}: its body is not visible to the audit`);
       if (!r.body) continue;
       for (const [n, p] of Object.entries(originals)) {
         for (const [what, secret] of [['file', p.bytes], ['RGB pixels', p.rgb], ['RGBA pixels', p.rgba]]) {
