@@ -143,7 +143,7 @@ fn studio() -> Result {
         r["size"][1],
         f(&r["bytes"]) / 1048576.0
     );
-    println!("{:<40} {:>8} {:>11} {:>10} {:>12} {:>8} {:>8}", "", "decode", "preprocess", "inference", "postprocess", "sum", "wall");
+    println!("{:<47} {:>8} {:>11} {:>10} {:>12} {:>8} {:>8}", "", "decode", "preprocess", "inference", "postprocess", "sum", "wall");
     let sum = |v: &Value| ["decode_ms", "preprocess_ms", "inference_ms", "postprocess_ms"].iter().map(|k| f(&v[k])).sum::<f64>();
     let rows = [
         ("browser: Chromium decode + tract wasm (Worker)", &r["browser"]),
@@ -151,7 +151,7 @@ fn studio() -> Result {
         ("pool over HTTP: ONNX Runtime, native", &r["onnxruntime"]),
     ];
     for (name, v) in rows {
-        println!("{name:<40} {:>8.1} {:>11.1} {:>10.1} {:>12.1} {:>8.1} {:>8.1}", f(&v["decode_ms"]), f(&v["preprocess_ms"]), f(&v["inference_ms"]), f(&v["postprocess_ms"]), sum(v), f(&v["wall_ms"]));
+        println!("{name:<47} {:>8.1} {:>11.1} {:>10.1} {:>12.1} {:>8.1} {:>8.1}", f(&v["decode_ms"]), f(&v["preprocess_ms"]), f(&v["inference_ms"]), f(&v["postprocess_ms"]), sum(v), f(&v["wall_ms"]));
     }
     let b = &r["browser"];
     println!(
@@ -162,7 +162,7 @@ fn studio() -> Result {
         f(&b["inference_ms"]) / f(&r["onnxruntime"]["inference_ms"])
     );
     println!(
-        "browser, first photo: {:.0} ms from choosing it to the detections, {:.0} ms of it loading the detector (module and model fetched, compiled, optimised); blur of the result (applyPolicy) {:.0} ms",
+        "browser, first photo: {:.0} ms from choosing it to the detections, {:.0} ms of it loading the detector (module and model fetched, compiled, optimised); the page's applyPolicy round trip with the default policy {:.0} ms",
         f(&b["first_wall_ms"]),
         f(&b["load_ms"]),
         f(&b["blur_ms"])
