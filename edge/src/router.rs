@@ -59,6 +59,7 @@ fn routes() -> Router<'static, ()> {
         .get("/signin", |req, ctx| sync(pages::signin(req, ctx)))
         .get("/account", |req, ctx| sync(pages::account(req, ctx)))
         .get("/view/:id", |req, ctx| sync(pages::view(req, ctx)))
+        .get("/studio/local", |req, ctx| sync(pages::studio_local(req, ctx)))
         .get("/studio/:id", |req, ctx| sync(pages::studio(req, ctx)))
         .get("/safe/:id", |req, ctx| sync(pages::safe(req, ctx)))
         .get_async("/games", |req, ctx| api(games::gallery(req, ctx)))

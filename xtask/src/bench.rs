@@ -8,6 +8,9 @@
 //! system, by stage; the game page's wasm size and frame time in Chromium.
 //! `cargo xtask bench blur`: the safe-blur's CPU time on a 12 MP photo in
 //! the local Worker, in wasm on the whole frame, and natively.
+//! `cargo xtask bench studio`: private mode's in-browser detection of a
+//! 12 MP photo in headless Chromium, by stage, against the native pool on
+//! tract and on ONNX Runtime.
 //!
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
@@ -34,7 +37,8 @@ pub fn run(args: &[String]) -> Result {
         Some("client") => client(),
         Some("game") => game(),
         Some("blur") => blur(),
-        _ => Err("usage: cargo xtask bench transform|inference|auth|client|game|blur".to_owned()),
+        Some("studio") => studio(),
+        _ => Err("usage: cargo xtask bench transform|inference|auth|client|game|blur|studio".to_owned()),
     }
 }
 
@@ -128,6 +132,92 @@ fn blur() -> Result {
     println!("{:<58} {:>10.1}", "wasm in V8 (applyPolicy), whole 12 MP frame", f(&r["wasm_whole_frame_ms"]));
     println!("native (core example), whole frame: {}", native.trim());
     println!("Workers' CPU limit: 30 000 ms by default on paid plans (up to 300 000), 10 ms on the free plan");
+    Ok(())
+}
+
+/// Runs per backend in the studio benchmark, after one warm-up.
+const STUDIO_RUNS: &str = "10";
+
+/// In one run on the local system: a 12 MP JPEG (astronaut.png upscaled)
+/// chosen on `/studio/local` in headless Chromium (decode in the browser,
+/// then preprocess, inference and postprocess in the detector module, tract
+/// in wasm, in the page's Web Worker), and the same file through the
+/// native pool on tract and on ONNX Runtime; medians by stage and the
+/// ratios. Timings are printed, never asserted.
+fn studio() -> Result {
+    setup::ensure(setup::Needs { browser: true })?;
+    build::worker()?;
+    build::client()?;
+    build::detect()?;
+    build::pool()?;
+    let out = project::root().join("target/bench-studio");
+    let secret = dev::random_hex(32)?;
+    let state = out.join("state");
+    let _ = std::fs::remove_dir_all(&state);
+    let mut sys = system::start(&Options {
+        port: system::free_port()?,
+        pool_port: system::free_port()?,
+        spin_port: None,
+        state,
+        pool_secret: secret.clone(),
+        jwt_keys: accounts::new_jwt_key()?,
+        view_secret: dev::random_hex(32)?,
+        proof_keys: accounts::new_jwt_key()?,
+        admin_emails: String::new(),
+        logs: Some(out.clone()),
+    })?;
+    let report = cmd::output(
+        cmd::new("node")
+            .arg("xtask/bench/studio.mjs")
+            .arg(&out)
+            .arg(setup::photos_dir().join("astronaut.png"))
+            .arg(STUDIO_RUNS)
+            .env("EDGEPIX_URL", &sys.worker_url)
+            .env("EDGEPIX_POOL_URL", &sys.pool_url)
+            .env("EDGEPIX_POOL_SECRET", &secret)
+            .env("CHROMIUM", "/usr/bin/chromium"),
+    );
+    sys.stop();
+    let r: Value = serde_json::from_str(report?.trim()).map_err(|e| format!("bench output: {e}"))?;
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    println!(
+        "studio benchmark: NudeNet 320n on a {}x{} photo (astronaut.png upscaled, JPEG q90, {:.1} MiB), median of {STUDIO_RUNS} runs after a warm-up (ms)",
+        r["size"][0],
+        r["size"][1],
+        f(&r["bytes"]) / 1048576.0
+    );
+    println!("{:<47} {:>8} {:>11} {:>10} {:>12} {:>8} {:>8}", "", "decode", "preprocess", "inference", "postprocess", "sum", "wall");
+    let sum = |v: &Value| ["decode_ms", "preprocess_ms", "inference_ms", "postprocess_ms"].iter().map(|k| f(&v[k])).sum::<f64>();
+    let rows = [
+        ("browser: Chromium decode + tract wasm (Worker)", &r["browser"]),
+        ("pool over HTTP: tract, native", &r["tract"]),
+        ("pool over HTTP: ONNX Runtime, native", &r["onnxruntime"]),
+    ];
+    for (name, v) in rows {
+        println!("{name:<47} {:>8.1} {:>11.1} {:>10.1} {:>12.1} {:>8.1} {:>8.1}", f(&v["decode_ms"]), f(&v["preprocess_ms"]), f(&v["inference_ms"]), f(&v["postprocess_ms"]), sum(v), f(&v["wall_ms"]));
+    }
+    let b = &r["browser"];
+    println!(
+        "ratio browser/native, sum of stages: {:.2} against tract, {:.2} against ONNX Runtime; inference alone: {:.2} and {:.2}",
+        sum(b) / sum(&r["tract"]),
+        sum(b) / sum(&r["onnxruntime"]),
+        f(&b["inference_ms"]) / f(&r["tract"]["inference_ms"]),
+        f(&b["inference_ms"]) / f(&r["onnxruntime"]["inference_ms"])
+    );
+    println!(
+        "browser, first photo: {:.0} ms from choosing it to the detections, {:.0} ms of it loading the detector (module and model fetched, compiled, optimised); the page's applyPolicy round trip with the default policy {:.0} ms",
+        f(&b["first_wall_ms"]),
+        f(&b["load_ms"]),
+        f(&b["blur_ms"])
+    );
+    let wasm = build::detect_wasm();
+    let raw = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
+    let model = std::fs::metadata(build::site_detector()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
+    println!(
+        "detector module: {raw:.1} MiB raw, {:.1} MiB gzip; model {model:.1} MiB ({:.1} MiB gzip)",
+        build::gzip_size(&wasm).unwrap_or(0) as f64 / 1048576.0,
+        build::gzip_size(&build::site_detector()).unwrap_or(0) as f64 / 1048576.0
+    );
     Ok(())
 }
 

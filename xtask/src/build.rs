@@ -6,7 +6,12 @@
 //! - `client`: the browser module through wasm-bindgen (`--target web`) and
 //!   `wasm-opt -Oz` into `build/site/pkg/`, with `r2-assets/public/`.
 //! - `game`: the game runtime the same way into `build/site/game/`.
-//! - `edge`: the three above; what `wrangler.toml`'s `[build]` runs.
+//! - `detect`: the browser's detector module (`detect-client/`, tract) into
+//!   `build/site/detect/` (wasm-opt only with `EDGEPIX_WASM_OPT=1`: minutes
+//!   for under a tenth of its gzip size), and NudeNet's `320n.onnx` from the
+//!   models cache into `build/site/models/`, for private mode
+//!   (`/studio/local`).
+//! - `edge`: the four above; what `wrangler.toml`'s `[build]` runs.
 //! - `pool`: the native pool server; `spin`: the pool as a WASI component.
 
 use std::path::{Path, PathBuf};
@@ -22,15 +27,17 @@ pub fn run(args: &[String]) -> Result {
             "worker" => worker()?,
             "client" => client()?,
             "game" => game()?,
+            "detect" => detect()?,
             "edge" => {
                 worker()?;
                 client()?;
                 game()?;
+                detect()?;
             }
             "pool" => pool()?,
             "spin" => spin()?,
             "all" => all()?,
-            other => return Err(format!("unknown build target {other:?} (worker, client, game, edge, pool, spin, all)")),
+            other => return Err(format!("unknown build target {other:?} (worker, client, game, detect, edge, pool, spin, all)")),
         }
     }
     Ok(())
@@ -41,6 +48,7 @@ pub fn all() -> Result {
     worker()?;
     client()?;
     game()?;
+    detect()?;
     pool()?;
     spin()
 }
@@ -58,6 +66,16 @@ pub fn client_wasm() -> PathBuf {
 /// The game runtime's wasm after wasm-bindgen and wasm-opt.
 pub fn game_wasm() -> PathBuf {
     project::build_dir().join("site/game/edgepix_game_bg.wasm")
+}
+
+/// The detector module's wasm after wasm-bindgen (and wasm-opt when asked).
+pub fn detect_wasm() -> PathBuf {
+    project::build_dir().join("site/detect/edgepix_detect_bg.wasm")
+}
+
+/// Where the site serves NudeNet's detector for private mode.
+pub fn site_detector() -> PathBuf {
+    project::build_dir().join("site/models/320n.onnx")
 }
 
 /// The pool server binary.
@@ -164,6 +182,48 @@ pub fn game() -> Result {
     })?;
     report_size("game wasm", &game_wasm());
     std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// Builds the detector module into `build/site/detect/` (served at
+/// `/detect/`) and puts the detector model beside it at
+/// `/models/320n.onnx`. wasm-opt runs only with `EDGEPIX_WASM_OPT=1`: on
+/// this 17 MB module it takes minutes and saves under a tenth of the gzip
+/// size, too slow for every `dev` and `test` build.
+pub fn detect() -> Result {
+    let models = project::build_dir().join("site/models");
+    std::fs::create_dir_all(&models).map_err(|e| format!("cannot create {}: {e}", models.display()))?;
+    let detector = setup::detector_path();
+    if !detector.exists() {
+        return Err(format!("{} is missing: run `cargo xtask setup`", detector.display()));
+    }
+    link_or_copy(&detector, &site_detector())?;
+    let out = project::build_dir().join("site/detect");
+    let stamp = out.join(".xtask-stamp");
+    let optimize = std::env::var("EDGEPIX_WASM_OPT").is_ok_and(|v| v == "1");
+    let stamped = std::fs::read_to_string(&stamp).unwrap_or_default();
+    let inputs = ["detect-client", "functions/inference", "core", "Cargo.lock", ".cargo/config.toml"];
+    if is_fresh(&stamp, &inputs) && (stamped == "optimized" || !optimize) {
+        eprintln!("xtask: detect is up to date");
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&stamp);
+    cmd::timed("build: detect", || {
+        cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-detect"]))?;
+        let raw = target_dir().join("wasm32-unknown-unknown/release/edgepix_detect.wasm");
+        cmd::run(
+            cmd::new(project::tools_bin().join("wasm-bindgen"))
+                .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+                .arg(&out)
+                .arg(&raw),
+        )?;
+        if optimize {
+            let wasm = detect_wasm();
+            cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))?;
+        }
+        Ok(())
+    })?;
+    report_size("detect wasm", &detect_wasm());
+    std::fs::write(&stamp, if optimize { "optimized" } else { "" }).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 
 /// Builds the native pool server.

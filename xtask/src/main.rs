@@ -4,10 +4,10 @@
 //! cargo xtask dev   [--port 8787] [--pool-port 8790]   set up, build, run everything locally
 //! cargo xtask test                                     set up, build, run every test
 //! cargo xtask setup [--browser]                        install what is missing
-//! cargo xtask build [worker|client|edge|pool|spin|all] build tiers (wrangler's [build] runs `build edge`)
+//! cargo xtask build [worker|client|game|detect|edge|pool|spin|all] build tiers (wrangler's [build] runs `build edge`)
 //! cargo xtask tidy                                     repository invariants (routes vs OpenAPI, ...)
 //! cargo xtask parity                                   the pool against NudeNet and @imgly's ISNet (a test)
-//! cargo xtask bench transform|inference|auth           engines against their peers (timings printed)
+//! cargo xtask bench transform|inference|auth|client|game|studio   engines against their peers (timings printed)
 //! cargo xtask keygen                                   a new access-token key for JWT_KEYS
 //! ```
 //! `main` only turns a task's result into an exit code.
@@ -57,9 +57,9 @@ fn usage() -> &'static str {
      \n  dev    set up, build and run the Worker and the function pool locally\n\
      \n  test   set up, build and run every test; ends with 'N passed, N failed'\n\
      \n  setup  install what is missing (--browser adds Chromium)\n\
-     \n  build  build tiers: worker, client, edge (worker+client), pool, spin, all\n\
+     \n  build  build tiers: worker, client, game, detect, edge (worker+client+game+detect), pool, spin, all\n\
      \n  tidy   check repository invariants\
      \n  parity the pool's detections and masks against NudeNet's and @imgly's\
-     \n  bench  transform: the image engine against sharp; inference: the pool against NudeNet; auth: logins in the Worker\
+     \n  bench  transform: the image engine against sharp; inference: the pool against NudeNet; auth: logins in the Worker; studio: private-mode detection in Chromium against the pool\
      \n  keygen print a new access-token key (kid:seed) for the JWT_KEYS secret"
 }

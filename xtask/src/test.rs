@@ -88,7 +88,7 @@ pub fn run(args: &[String]) -> Result {
     // Release, like the pool's build, and without xtask: its `ctrlc` turns
     // on a `libc` feature that would make the pool's later build compile
     // tract again (measured: 6 minutes on CI).
-    let excluded = ["edgepix-edge", "edgepix-client", "edgepix-spin", "edgepix-e2e", "xtask"];
+    let excluded = ["edgepix-edge", "edgepix-client", "edgepix-detect", "edgepix-spin", "edgepix-e2e", "xtask"];
     let mut unit = cmd::cargo();
     unit.args(["test", "--release", "--no-fail-fast", "--workspace"]);
     for e in excluded {

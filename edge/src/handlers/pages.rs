@@ -12,6 +12,12 @@ const ACCOUNT: &str = include_str!("../../../r2-assets/templates/account.html");
 const VIEW: &str = include_str!("../../../r2-assets/templates/view.html");
 const STUDIO: &str = include_str!("../../../r2-assets/templates/studio.html");
 const SAFE: &str = include_str!("../../../r2-assets/templates/safe.html");
+const STUDIO_LOCAL: &str = include_str!("../../../r2-assets/templates/studio-local.html");
+
+/// Private mode's policy: scripts, the two wasm modules and the Web Worker
+/// from this site only, and no request to any other origin, so the page
+/// itself cannot send the photo elsewhere.
+pub const STUDIO_LOCAL_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 /// `GET /`: what edgepix is, with live status and links to the API docs.
 pub fn landing(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
@@ -60,4 +66,13 @@ pub fn studio(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
 /// "tap to reveal" on the regions the creator's policy allows.
 pub fn safe(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
     Ok(Response::from_html(SAFE)?)
+}
+
+/// `GET /studio/local`: private mode. Detection (the detector module and
+/// model, loaded lazily) and the safe-blur run in the browser; only the
+/// blurred result is uploaded, on request.
+pub fn studio_local(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
+    let mut resp = Response::from_html(STUDIO_LOCAL)?;
+    resp.headers_mut().set("content-security-policy", STUDIO_LOCAL_CSP)?;
+    Ok(resp)
 }

@@ -10,8 +10,10 @@ are thin adapters over it, so both answer the same routes the same way.
   and (feature `onnxruntime`) ONNX Runtime.
 - [`models`]: the detector and the segmenter, loaded once at start on each
   backend.
-- `detect`, `segment`: one request's work, around `edgepix_core`'s pre- and
-  post-processing.
+- [`detect`]: NudeNet on decoded pixels around `edgepix_core`'s pre- and
+  post-processing, shared by the pool and the browser's detector module
+  (`edgepix-detect`, which uses [`backend::Tract`] and [`detect`] only).
+- `segment`: one request's work for ISNet.
 - [`auth`]: the Worker's signature and the replay cache.
 - [`gate`]: the bounded queue (503 when full).
 - [`metrics`]: Prometheus counters and histograms.
@@ -20,7 +22,7 @@ are thin adapters over it, so both answer the same routes the same way.
 
 pub mod auth;
 pub mod backend;
-mod detect;
+pub mod detect;
 mod error;
 pub mod gate;
 pub mod metrics;

@@ -1,5 +1,6 @@
 //! The tract backend: pure Rust, optimised plans, shared between threads.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
@@ -21,22 +22,31 @@ impl Backend for Tract {
 
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Session>, BackendError> {
         let err = |e: TractError| BackendError::Load { path: spec.path.clone(), reason: format!("{e:#}") };
-        // Models exported with a symbolic batch (NudeNet's `320n.onnx`) store
-        // intermediate shapes that clash with a fixed input: ignore them and
-        // let tract infer from the input fact.
-        let plan = tract_onnx::onnx()
-            .with_ignore_output_shapes(true)
-            .with_ignore_value_info(true)
-            .model_for_path(&spec.path)
-            .map_err(err)?
-            .with_input_fact(0, f32::fact(spec.input).into())
-            .map_err(err)?
-            .into_optimized()
-            .map_err(err)?
-            .into_runnable()
-            .map_err(err)?;
-        Ok(Box::new(TractSession(plan)))
+        let model = onnx().model_for_path(&spec.path).map_err(err)?;
+        Ok(Box::new(TractSession(optimize(model, spec.input).map_err(err)?)))
     }
+}
+
+impl Tract {
+    /// [`Backend::load`] from the `.onnx` file's bytes rather than a path:
+    /// where there is no file system (the browser's detector module).
+    pub fn load_bytes(&self, model: &[u8], input: [usize; 4]) -> Result<Box<dyn Session>, BackendError> {
+        let err = |e: TractError| BackendError::Load { path: PathBuf::from("(model bytes)"), reason: format!("{e:#}") };
+        let model = onnx().model_for_read(&mut std::io::Cursor::new(model)).map_err(err)?;
+        Ok(Box::new(TractSession(optimize(model, input).map_err(err)?)))
+    }
+}
+
+/// The ONNX importer as our models need it: models exported with a symbolic
+/// batch (NudeNet's `320n.onnx`) store intermediate shapes that clash with a
+/// fixed input, so those are ignored and tract infers from the input fact.
+fn onnx() -> tract_onnx::Onnx {
+    tract_onnx::onnx().with_ignore_output_shapes(true).with_ignore_value_info(true)
+}
+
+/// Fixes the input shape, optimises, and makes the runnable plan.
+fn optimize(model: InferenceModel, input: [usize; 4]) -> TractResult<Arc<TypedSimplePlan>> {
+    model.with_input_fact(0, f32::fact(input).into())?.into_optimized()?.into_runnable()
 }
 
 #[derive(Debug)]
