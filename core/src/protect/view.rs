@@ -68,14 +68,22 @@ pub fn reference(mut view: RgbaImage, config: &ProtectionConfig) -> RgbaImage {
 /// three stages in turn. This is the browser's
 /// per-frame work, so it matters.
 pub fn compose(scrambled: &[u8], grid: &Grid, config: &ProtectionConfig, seed: &[u8], payload: u64) -> Result<Vec<u8>, PixelError> {
+    let mut out = vec![0u8; grid.width as usize * grid.height as usize * 4];
+    compose_into(scrambled, grid, config, seed, payload, &mut out)?;
+    Ok(out)
+}
+
+/// [`compose`] into `out` (`grid.width` x `grid.height` RGBA, whatever it
+/// held before), so that a caller drawing frame after frame can keep one
+/// buffer instead of allocating (and zeroing) 8 MB a frame.
+pub fn compose_into(scrambled: &[u8], grid: &Grid, config: &ProtectionConfig, seed: &[u8], payload: u64, out: &mut [u8]) -> Result<(), PixelError> {
     let (w, h) = (grid.width, grid.height);
     let layout = Layout::new(grid, seed, config.rotation);
-    let mut out = vec![0u8; w as usize * h as usize * 4];
-    scramble::descramble(scrambled, grid, &layout, &mut out)?;
+    scramble::descramble(scrambled, grid, &layout, out)?;
     if w == 0 || h == 0 {
-        return Ok(out);
+        return Ok(());
     }
-    let mut noise = noise::Noise::new(&out, w, h, config.noise_level, seed);
+    let mut noise = noise::Noise::new(out, w, h, config.noise_level, seed);
     let overlay = overlay::Overlay::new(w, h, config.overlay_complexity);
     let embedder = config.watermark.then(|| watermark::Embedder::new(w, h, payload, watermark::DEFAULT_STRENGTH));
     let w = w as usize;
@@ -106,9 +114,9 @@ pub fn compose(scrambled: &[u8], grid: &Grid, config: &ProtectionConfig, seed: &
             }
         }
         noise::store_row(&done, row);
-        noise.advance(&out, y);
+        noise.advance(out, y);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
