@@ -93,14 +93,26 @@ pub fn apply_policy(rgba: Vec<u8>, width: u32, height: u32, plan: JsValue) -> Re
 /// What a viewer's canvas shows for a ticket (see
 /// `edgepix_core::protect::view::compose`): `scrambled` is the ticket's
 /// image as RGBA, `grid` and `protection` the ticket's JSON objects, `seed`
-/// and `payload` its hex strings. Returns the view's RGBA.
+/// and `payload` its hex strings. Returns the view's RGBA as a view into
+/// the module's memory, valid until the next call into the module (draw
+/// it, or `slice()` it to keep it): each call reuses one buffer, so a frame
+/// costs no 8 MB allocation and no copy out.
 #[wasm_bindgen(js_name = composeView)]
-pub fn compose_view(scrambled: &[u8], grid: JsValue, protection: JsValue, seed: &str, payload: &str) -> Result<Vec<u8>, JsError> {
+pub fn compose_view(scrambled: &[u8], grid: JsValue, protection: JsValue, seed: &str, payload: &str) -> Result<js_sys::Uint8ClampedArray, JsError> {
+    thread_local!(static CANVAS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
     let grid: Grid = from_js(grid, "grid")?;
     let config: ProtectionConfig = from_js(protection, "protection")?;
     let seed = edgepix_core::protect::ticket::unhex(seed).ok_or_else(|| JsError::new("seed is not hex"))?;
     let payload = u64::from_str_radix(payload, 16).map_err(|_| JsError::new("payload is not 16 hex digits"))?;
-    Ok(view::compose(scrambled, &grid, &config, &seed, payload)?)
+    CANVAS.with_borrow_mut(|out| {
+        out.resize(grid.width as usize * grid.height as usize * 4, 0);
+        view::compose_into(scrambled, &grid, &config, &seed, payload, out)?;
+        // SAFETY: the view aliases `out`, which only this function touches,
+        // and nothing allocates between here and the return to JavaScript,
+        // so wasm memory cannot grow (which would detach the view) before
+        // the caller has it; the doc comment above gives its lifetime.
+        Ok(unsafe { js_sys::Uint8ClampedArray::view(out) })
+    })
 }
 
 /// Mean SSIM of two RGBA buffers of `width` x `height` (luma, 11x11

@@ -79,7 +79,11 @@ mod protect {
         let config = ProtectionConfig::default();
         let scrambled = scramble::scramble(&img, &grid, &Layout::new(&grid, &seed, true));
         let seed_hex = edgepix_core::signing::hex(&seed);
-        let out = edgepix_client::compose_view(scrambled.data(), js(&grid), js(&config.to_json()), &seed_hex, "0123456789abcdef").unwrap();
+        // A view into the module's memory: copied into a buffer allocated
+        // before the call (an allocation after it may grow the memory and
+        // detach the view).
+        let mut out = vec![0u8; w as usize * h as usize * 4];
+        edgepix_client::compose_view(scrambled.data(), js(&grid), js(&config.to_json()), &seed_hex, "0123456789abcdef").unwrap().copy_to(&mut out);
         assert_eq!(out, view::compose(scrambled.data(), &grid, &config, &seed, 0x0123_4567_89ab_cdef).unwrap());
         let s = edgepix_client::ssim(&out, img.data(), w, h).unwrap();
         assert!(s > 0.9 && s < 0.99, "the canvas is the picture, marked: SSIM {s}");

@@ -114,11 +114,14 @@ fn amplitude_table(k: u32) -> Vec<u32> {
 /// rounded root of a non-square `m` in `a^2..(a+1)^2` stays below `a + 1`
 /// (its distance from `a + 1` is at least `1 / (2a + 2)`, more than half
 /// an `f32` ulp for `a` < 2^11), so truncating gives `isqrt` exactly
-/// (checked for every `K` and `var` by a test).
+/// (checked for every `K` and `var` by a test). The conversions go
+/// through `i32` (the values are far below 2^31, so nothing changes):
+/// wasm engines turn the signed SIMD conversions into one x86 instruction
+/// each and emulate the unsigned ones with several.
 #[inline]
 fn amplitude(k: u32, var: u32) -> u32 {
     let m = ((3 * k * (4 * var + 117)) >> 8).saturating_sub(128);
-    (m as f32).sqrt() as u32
+    (m as i32 as f32).sqrt() as i32 as u32
 }
 
 /// `min(n / WINDOW², MAX_VAR)` (integer division) for `n` < 2^31, without
@@ -132,11 +135,12 @@ fn window_variance(n: u32) -> u32 {
     if cfg!(target_arch = "wasm32") { window_variance_estimated(n) } else { (n / (WINDOW * WINDOW)).min(MAX_VAR) }
 }
 
-/// [`window_variance`] through an `f32` estimate.
+/// [`window_variance`] through an `f32` estimate (signed conversions, as
+/// in [`amplitude`]: `n` < 2^31).
 #[inline]
 fn window_variance_estimated(n: u32) -> u32 {
     const D: u32 = WINDOW * WINDOW;
-    let q = (n as f32 * (1.0 / D as f32)) as u32;
+    let q = (n as i32 as f32 * (1.0 / D as f32)) as i32 as u32;
     let r = n.wrapping_sub(q.wrapping_mul(D)) as i32;
     let q = q.wrapping_sub(u32::from(r < 0)).wrapping_add(u32::from(r >= D as i32));
     q.min(MAX_VAR)

@@ -72,99 +72,105 @@ fn coverage(f: &Family, x: i64, y: i64, h: i64, base: i64) -> i64 {
     (2 - d).max(0)
 }
 
-/// One family's [`coverage`], evaluated incrementally along a row.
+/// One family's [`coverage`], walked along rows from line to line.
 ///
-/// With `P` the period and `len` the wave's length, coverage depends on
-/// `(u + phase) mod P` and `v mod len`. Along a row `u` and `v` grow by
-/// `ux` and `vx` (1 or 2) per pixel, so both remainders are walked in
-/// small integers instead of 64-bit `rem_euclid`, and the wave comes from a
-/// table: `wave[p] = P + wave(p, len, P / 5)` for `p` in `0..len` (the
-/// `+ P` makes it positive: `|wave| <= P / 5`). The coverage is that of
-/// `r = q mod P` for `q = (u + phase) mod P + wave[v mod len]`: 2 at
-/// `r = 0`, 1 at `r = 1` and `P - 1`, else 0 (`P >= 4`). Most pixels are
-/// between lines, and [`FamilyWalk::hits`] skips over them. Exactly the
-/// same values as [`coverage`].
+/// With `P` the period and `len` the wave's length, coverage depends only
+/// on the state `(a, b)` = `((u + phase) mod P, v mod len)`: with the table
+/// `wave[b] = P + wave(b, len, P / 5)` (positive: `|wave| <= P / 5`), the
+/// pixel is covered 2 when `(a + wave[b]) mod P` is 0 and 1 when it is 1
+/// or `P - 1` (`P >= 4`). One pixel to the right moves the state to
+/// `((a + ux) mod P, (b + vx) mod len)`, so the walk along any row is a
+/// fixed cycle through the `P * len` states, and a table built once gives,
+/// for every state, the distance to the next covered state along it and
+/// which state that is. A row then costs one lookup per covered pixel
+/// (most pixels are between lines). Exactly the same values as
+/// [`coverage`].
 struct FamilyWalk {
-    ux: usize,
-    vx: usize,
     period: usize,
     len: usize,
-    /// `(u + phase) mod P` and `v mod len` at `x = 0` of row 0, and their
-    /// change per row, all reduced.
-    u0: usize,
-    v0: usize,
-    u_row: usize,
-    v_row: usize,
-    wave: Vec<usize>,
-    /// For each `r = q mod P`: its coverage, and how many pixels the walk
-    /// may move on. With `up` and `down` the most `q` can rise and fall
-    /// from one pixel to the next along a row (`ux` plus the wave's change
-    /// over `vx`; `up >= 1`), an uncovered `r` needs at least
-    /// `ceil((P - 1 - r) / up)` pixels to rise to the next line and
-    /// `ceil((r - 1) / down)` to fall back to the last, so no pixel before
-    /// the nearer of the two is covered; covered ones move on by 1.
-    skip: Vec<(u8, usize)>,
+    /// The state at `x = 0` of row 0, and its change per row, reduced.
+    a0: usize,
+    b0: usize,
+    a_row: usize,
+    b_row: usize,
+    /// The coverage (0, 1 or 2) of state `a * len + b`.
+    cover: Vec<u8>,
+    /// For state `s`: how many pixels to the right the next covered state
+    /// is (at least 1), and its index; `NEVER` where the cycle through `s`
+    /// covers nothing.
+    next: Vec<(u32, u32)>,
 }
+
+/// [`FamilyWalk::next`] of a state whose cycle covers nothing.
+const NEVER: (u32, u32) = (u32::MAX, 0);
 
 impl FamilyWalk {
     fn new(f: &Family, h: i64, base: i64) -> FamilyWalk {
         let period = (base * f.period_eighths / 8).max(4);
         let len = 2 * ((3 * period) / 2).max(2);
         let amp = period / 5;
-        let wave: Vec<usize> = (0..len).map(|p| (period + wave(p, len, amp)) as usize).collect();
-        let steps = (0..len as usize).map(|p| {
-            let next = wave.get((p + f.vx as usize) % len as usize).copied().unwrap_or(0);
-            f.ux + next as i64 - wave.get(p).copied().unwrap_or(0) as i64
-        });
-        let (up, down) = steps.fold((1, 0), |(up, down), s| (up.max(s), down.max(-s)));
-        let skip = (0..period)
-            .map(|r| match r {
-                0 => (2, 1),
-                1 => (1, 1),
-                r if r == period - 1 => (1, 1),
-                r => {
-                    let rise = (period - 1 - r + up - 1) / up;
-                    let fall = if down > 0 { (r - 1 + down - 1) / down } else { rise };
-                    (0, rise.min(fall) as usize)
+        let (p, l) = (period as usize, len as usize);
+        let wave: Vec<usize> = (0..len).map(|b| (period + wave(b, len, amp)) as usize).collect();
+        // `a + wave[b]` < 3P: two conditional subtractions reduce it.
+        let reduce = |v: usize, m: usize| if v >= m { v - m } else { v };
+        let mut cover = Vec::with_capacity(p * l);
+        for a in 0..p {
+            cover.extend(wave.iter().map(|&wb| match reduce(reduce(a + wb, p), p) {
+                0 => 2,
+                r if r == 1 || r == p - 1 => 1,
+                _ => 0,
+            }));
+        }
+        // Walk back from every covered state to the covered state before
+        // it on its cycle: each state is reached exactly once.
+        let (ux, vx) = (f.ux as usize % p, f.vx as usize % l);
+        let mut next = vec![NEVER; p * l];
+        for (c, _) in cover.iter().enumerate().filter(|&(_, &k)| k > 0) {
+            let (mut a, mut b) = (c / l, c % l);
+            for d in 1u32.. {
+                a = reduce(a + p - ux, p);
+                b = reduce(b + l - vx, l);
+                let s = a * l + b;
+                let Some(slot) = next.get_mut(s) else { break };
+                *slot = (d, c as u32);
+                if cover.get(s).copied().unwrap_or(1) > 0 {
+                    break;
                 }
-            })
-            .collect();
+            }
+        }
         FamilyWalk {
-            ux: f.ux as usize,
-            vx: f.vx as usize,
-            period: period as usize,
-            len: len as usize,
-            u0: (2 * h * f.uy.abs() + base * f.phase_eighths / 8).rem_euclid(period) as usize,
-            v0: (2 * h * f.vy.abs()).rem_euclid(len) as usize,
-            u_row: f.uy.rem_euclid(period) as usize,
-            v_row: f.vy.rem_euclid(len) as usize,
-            wave,
-            skip,
+            period: p,
+            len: l,
+            a0: (2 * h * f.uy.abs() + base * f.phase_eighths / 8).rem_euclid(period) as usize,
+            b0: (2 * h * f.vy.abs()).rem_euclid(len) as usize,
+            a_row: f.uy.rem_euclid(period) as usize,
+            b_row: f.vy.rem_euclid(len) as usize,
+            cover,
+            next,
         }
     }
 
     /// Calls `hit(x, coverage)` for every pixel of row `y` (`width` long)
-    /// this family covers, left to right, skipping the rest (see
-    /// [`FamilyWalk::skip`]).
+    /// this family covers, left to right, jumping from one to the next.
     fn hits(&self, y: usize, width: usize, mut hit: impl FnMut(usize, u8)) {
-        let (p, len) = (self.period, self.len);
-        let mut pu = (self.u0 + y % p * self.u_row) % p;
-        let mut pv = (self.v0 + y % len * self.v_row) % len;
+        let (p, l) = (self.period, self.len);
+        let a = (self.a0 + y % p * self.a_row) % p;
+        let b = (self.b0 + y % l * self.b_row) % l;
+        let mut s = a * l + b;
         let mut x = 0;
-        // Reductions without branches (they are unpredictable here): q <
-        // 3P, and one move adds less than 2P to `pu` and less than `len` +
-        // P to `pv`.
-        let reduce = |v: usize, m: usize| v - if v >= m { m } else { 0 };
-        while x < width {
-            let q = pu + self.wave.get(pv).copied().unwrap_or(0);
-            let r = reduce(reduce(q, p), p);
-            let (cover, step) = self.skip.get(r).copied().unwrap_or((0, 1));
-            if cover > 0 {
-                hit(x, cover);
+        if width == 0 {
+            return;
+        }
+        if let Some(&c) = self.cover.get(s).filter(|&&c| c > 0) {
+            hit(x, c);
+        }
+        while let Some(&(d, t)) = self.next.get(s) {
+            x = x.saturating_add(d as usize);
+            if x >= width {
+                return;
             }
-            x += step;
-            pu = reduce(reduce(pu + step * self.ux, p), p);
-            pv = reduce(reduce(pv + step * self.vx, len), len);
+            hit(x, self.cover.get(t as usize).copied().unwrap_or(0));
+            s = t as usize;
         }
     }
 
@@ -234,7 +240,7 @@ pub(super) fn shift_px(p: u32, c: u8) -> u32 {
 /// `width` x `height` RGBA buffer in place.
 ///
 /// Row by row: each family lists the pixels of the row it covers
-/// ([`FamilyWalk`], which skips ahead between lines), then those pixels
+/// ([`FamilyWalk`], which jumps from one to the next), then those pixels
 /// get their delta.
 pub fn draw(rgba: &mut [u8], width: u32, height: u32, complexity: u8) -> Result<(), PixelError> {
     let expected = width as usize * height as usize * 4;

@@ -146,51 +146,62 @@ pub fn descramble(scrambled: &[u8], grid: &Grid, layout: &Layout, out: &mut [u8]
         if vis_w == 0 || vis_h == 0 {
             continue;
         }
-        let base = dy0 * ps + dx0 * 4;
-        match rot & 3 {
-            0 => {
-                for sy in 0..vis_h {
-                    let from = base + sy * ps;
-                    let to = (oy + sy) * os + ox * 4;
-                    out[to..to + vis_w * 4].copy_from_slice(&scrambled[from..from + vis_w * 4]);
+        place_tile(&scrambled[dy0 * ps + dx0 * 4..], ps, t, rot, &mut out[oy * os + ox * 4..], os, vis_w, vis_h);
+    }
+    Ok(())
+}
+
+/// Puts one `t` x `t` tile back for [`descramble`]: `src` starts at the
+/// tile in the scrambled image (rows `ps` bytes apart), `dst` at its place
+/// in the view (rows `os` bytes apart), of which `vis_w` x `vis_h` pixels
+/// are visible; `rot` is the tile's turn.
+///
+/// Kept out of line: wasm engines run a function in their baseline tier
+/// until it has run a while and its optimised code is ready, and use that
+/// code from its next call on; called once a tile, this runs optimised
+/// from early in the first frame.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn place_tile(src: &[u8], ps: usize, t: usize, rot: u8, dst: &mut [u8], os: usize, vis_w: usize, vis_h: usize) {
+    match rot & 3 {
+        0 => {
+            for sy in 0..vis_h {
+                let (from, to) = (sy * ps, sy * os);
+                dst[to..to + vis_w * 4].copy_from_slice(&src[from..from + vis_w * 4]);
+            }
+        }
+        2 => {
+            // Source row sy is destination row t-1-sy, read right to left.
+            for sy in 0..vis_h {
+                let from = (t - 1 - sy) * ps;
+                let src_row = &src[from..from + t * 4];
+                let dst_row = &mut dst[sy * os..sy * os + vis_w * 4];
+                for (px, sp) in dst_row.chunks_exact_mut(4).zip(src_row.chunks_exact(4).rev()) {
+                    px.copy_from_slice(sp);
                 }
             }
-            2 => {
-                // Source row sy is destination row t-1-sy, read right to left.
-                for sy in 0..vis_h {
-                    let from = base + (t - 1 - sy) * ps;
-                    let src_row = &scrambled[from..from + t * 4];
-                    let to = (oy + sy) * os + ox * 4;
-                    let dst_row = &mut out[to..to + vis_w * 4];
-                    for (px, sp) in dst_row.chunks_exact_mut(4).zip(src_row.chunks_exact(4).rev()) {
-                        px.copy_from_slice(sp);
+        }
+        rot => {
+            // One turn: source (sx, sy) sits at destination (t-1-sy, sx);
+            // three turns: at (sy, t-1-sx). Source row sy is a column.
+            for sy in 0..vis_h {
+                let dst_row = &mut dst[sy * os..sy * os + vis_w * 4];
+                if rot == 1 {
+                    let mut from = (t - 1 - sy) * 4;
+                    for px in dst_row.chunks_exact_mut(4) {
+                        px.copy_from_slice(&src[from..from + 4]);
+                        from += ps;
                     }
-                }
-            }
-            rot => {
-                // One turn: source (sx, sy) sits at destination (t-1-sy, sx);
-                // three turns: at (sy, t-1-sx). Source row sy is a column.
-                for sy in 0..vis_h {
-                    let to = (oy + sy) * os + ox * 4;
-                    let dst_row = &mut out[to..to + vis_w * 4];
-                    if rot == 1 {
-                        let mut from = base + (t - 1 - sy) * 4;
-                        for px in dst_row.chunks_exact_mut(4) {
-                            px.copy_from_slice(&scrambled[from..from + 4]);
-                            from += ps;
-                        }
-                    } else {
-                        let mut from = base + (t - 1) * ps + sy * 4;
-                        for px in dst_row.chunks_exact_mut(4) {
-                            px.copy_from_slice(&scrambled[from..from + 4]);
-                            from = from.wrapping_sub(ps);
-                        }
+                } else {
+                    let mut from = (t - 1) * ps + sy * 4;
+                    for px in dst_row.chunks_exact_mut(4) {
+                        px.copy_from_slice(&src[from..from + 4]);
+                        from = from.wrapping_sub(ps);
                     }
                 }
             }
         }
     }
-    Ok(())
 }
 
 fn check_len(buf: &[u8], width: u32, height: u32) -> Result<(), PixelError> {

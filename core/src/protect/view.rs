@@ -68,47 +68,87 @@ pub fn reference(mut view: RgbaImage, config: &ProtectionConfig) -> RgbaImage {
 /// three stages in turn. This is the browser's
 /// per-frame work, so it matters.
 pub fn compose(scrambled: &[u8], grid: &Grid, config: &ProtectionConfig, seed: &[u8], payload: u64) -> Result<Vec<u8>, PixelError> {
+    let mut out = vec![0u8; grid.width as usize * grid.height as usize * 4];
+    compose_into(scrambled, grid, config, seed, payload, &mut out)?;
+    Ok(out)
+}
+
+/// [`compose`] into `out` (`grid.width` x `grid.height` RGBA, whatever it
+/// held before), so that a caller drawing frame after frame can keep one
+/// buffer instead of allocating (and zeroing) 8 MB a frame.
+pub fn compose_into(scrambled: &[u8], grid: &Grid, config: &ProtectionConfig, seed: &[u8], payload: u64, out: &mut [u8]) -> Result<(), PixelError> {
     let (w, h) = (grid.width, grid.height);
     let layout = Layout::new(grid, seed, config.rotation);
-    let mut out = vec![0u8; w as usize * h as usize * 4];
-    scramble::descramble(scrambled, grid, &layout, &mut out)?;
+    scramble::descramble(scrambled, grid, &layout, out)?;
     if w == 0 || h == 0 {
-        return Ok(out);
+        return Ok(());
     }
-    let mut noise = noise::Noise::new(&out, w, h, config.noise_level, seed);
-    let overlay = overlay::Overlay::new(w, h, config.overlay_complexity);
-    let embedder = config.watermark.then(|| watermark::Embedder::new(w, h, payload, watermark::DEFAULT_STRENGTH));
-    let w = w as usize;
-    let mut noise_d = vec![0i32; w];
-    let mut cover = vec![0u8; w];
-    let mut hits = Vec::new();
-    let mut mark_d = vec![0i32; w];
-    let (mut words, mut done) = (vec![0u32; w], vec![0u32; w]);
+    let mut rows = Rows {
+        noise: noise::Noise::new(out, w, h, config.noise_level, seed),
+        overlay: overlay::Overlay::new(w, h, config.overlay_complexity),
+        embedder: config.watermark.then(|| watermark::Embedder::new(w, h, payload, watermark::DEFAULT_STRENGTH)),
+        noise_d: vec![0; w as usize],
+        cover: vec![0; w as usize],
+        hits: Vec::new(),
+        mark_d: vec![0; w as usize],
+        words: vec![0; w as usize],
+        done: vec![0; w as usize],
+    };
     for y in 0..h as usize {
-        noise.deltas(y, &mut noise_d);
-        overlay.cover_row(y, &mut cover, &mut hits);
-        match &embedder {
-            Some(e) => e.deltas(y, &mut mark_d),
-            None => mark_d.fill(0),
+        rows.compose(y, out);
+    }
+    Ok(())
+}
+
+/// The stages of [`compose_into`] after the descramble, row by row, with
+/// their scratch rows.
+struct Rows {
+    noise: noise::Noise,
+    overlay: overlay::Overlay,
+    embedder: Option<watermark::Embedder>,
+    noise_d: Vec<i32>,
+    cover: Vec<u8>,
+    hits: Vec<u32>,
+    mark_d: Vec<i32>,
+    words: Vec<u32>,
+    done: Vec<u32>,
+}
+
+impl Rows {
+    /// Row `y` of `out` (descrambled, `width` x `height` RGBA) gets its
+    /// noise, overlay and watermark; rows must come in order.
+    ///
+    /// Kept out of line: wasm engines run a function in their baseline
+    /// tier until it has run a while and its optimised code is ready, and
+    /// use that code from its next call on. [`compose_into`] is called once
+    /// a frame, this once a row, so it runs optimised from early in the
+    /// first frame instead of from the second.
+    #[inline(never)]
+    fn compose(&mut self, y: usize, out: &mut [u8]) {
+        let w = self.words.len();
+        self.noise.deltas(y, &mut self.noise_d);
+        self.overlay.cover_row(y, &mut self.cover, &mut self.hits);
+        match &self.embedder {
+            Some(e) => e.deltas(y, &mut self.mark_d),
+            None => self.mark_d.fill(0),
         }
-        let row = &mut out[y * w * 4..(y + 1) * w * 4];
-        noise::load_row(row, &mut words);
+        let Some(row) = out.get_mut(y * w * 4..(y + 1) * w * 4) else { return };
+        noise::load_row(row, &mut self.words);
         // Uncovered pixels: noise then watermark, in one clamped add.
-        for (((o, &p), &n), &m) in done.iter_mut().zip(&words).zip(&noise_d).zip(&mark_d) {
+        for (((o, &p), &n), &m) in self.done.iter_mut().zip(&self.words).zip(&self.noise_d).zip(&self.mark_d) {
             *o = noise::shift2_px(p, n, m);
         }
         // Covered ones (a few percent): the three stages in turn.
-        for &x in &hits {
+        for &x in &self.hits {
             let x = x as usize;
-            if let (Some(o), Some(&p), Some(&n), Some(c), Some(&m)) = (done.get_mut(x), words.get(x), noise_d.get(x), cover.get_mut(x), mark_d.get(x)) {
+            if let (Some(o), Some(&p), Some(&n), Some(c), Some(&m)) = (self.done.get_mut(x), self.words.get(x), self.noise_d.get(x), self.cover.get_mut(x), self.mark_d.get(x)) {
                 *o = noise::shift_px(overlay::shift_px(noise::shift_px(p, n), *c), m);
                 *c = 0;
             }
         }
-        noise::store_row(&done, row);
-        noise.advance(&out, y);
+        noise::store_row(&self.done, row);
+        self.noise.advance(out, y);
     }
-    Ok(out)
 }
 
 #[cfg(test)]
