@@ -330,51 +330,70 @@ fn gaussian_direct(img: &RgbaImage, kernel: u32, sigma: f32) -> RgbaImage {
 
 /// Area average by an integer `factor` (edge cells average what they hold).
 fn shrink(img: &RgbaImage, factor: u32) -> RgbaImage {
-    let (w, h) = (img.width(), img.height());
-    let (sw, sh) = (w.div_ceil(factor), h.div_ceil(factor));
-    let mut out = Vec::with_capacity((sw * sh * 4) as usize);
-    for by in 0..sh {
-        for bx in 0..sw {
-            let (x0, y0) = (bx * factor, by * factor);
-            let (x1, y1) = ((x0 + factor).min(w), (y0 + factor).min(h));
-            let mut sum = [0u32; 4];
-            for y in y0..y1 {
-                for x in x0..x1 {
-                    let i = ((y * w + x) * 4) as usize;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let f = factor.max(1) as usize;
+    let (sw, sh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut out = Vec::with_capacity(sw * sh * 4);
+    // Per block row: channel sums per block, a source row at a time.
+    let mut sums = vec![0u32; sw * 4];
+    for rows in img.data().chunks(w * 4 * f) {
+        sums.iter_mut().for_each(|s| *s = 0);
+        for row in rows.chunks_exact(w * 4) {
+            for (block, px) in sums.chunks_exact_mut(4).zip(row.chunks(f * 4)) {
+                for p in px.chunks_exact(4) {
                     for c in 0..4 {
-                        sum[c] += u32::from(img.data()[i + c]);
+                        block[c] += u32::from(p[c]);
                     }
                 }
             }
-            let n = (x1 - x0) * (y1 - y0);
-            out.extend(sum.map(|s| ((s + n / 2) / n) as u8));
+        }
+        let n_rows = (rows.len() / (w * 4)) as u32;
+        for (bx, block) in sums.chunks_exact(4).enumerate() {
+            let n = ((w - bx * f).min(f) as u32 * n_rows).max(1);
+            out.extend(block.iter().map(|&s| ((s + n / 2) / n) as u8));
         }
     }
-    RgbaImage::from_vec(sw, sh, out).unwrap_or_else(|_| img.clone())
+    RgbaImage::from_vec(sw as u32, sh as u32, out).unwrap_or_else(|_| img.clone())
 }
 
-/// Bilinear enlargement to `w x h` (pixel centres aligned).
+/// Where output sample `i` of `n_out` falls on `n_in` samples (pixel
+/// centres aligned): the two neighbours and the second one's weight in
+/// 1/256.
+fn bilinear_taps(i: usize, n_out: usize, n_in: usize) -> (usize, usize, u32) {
+    let f = ((i as f32 + 0.5) * n_in as f32 / n_out as f32 - 0.5).clamp(0.0, (n_in - 1) as f32);
+    let i0 = f as usize;
+    let t = ((f - i0 as f32) * 256.0 + 0.5) as u32;
+    (i0, (i0 + 1).min(n_in - 1), t.min(256))
+}
+
+/// Bilinear enlargement to `w x h` (pixel centres aligned), in 8-bit
+/// fixed point: each output row interpolates two source rows, then each
+/// pixel two columns of that.
 fn enlarge(img: &RgbaImage, w: u32, h: u32) -> RgbaImage {
-    let (sw, sh) = (img.width() as f32, img.height() as f32);
+    let (sw, sh) = (img.width() as usize, img.height() as usize);
+    let (w, h) = (w as usize, h as usize);
     let src = img.data();
-    let at = |x: usize, y: usize, c: usize| f32::from(src[(y * img.width() as usize + x) * 4 + c]);
-    let mut out = Vec::with_capacity((w * h * 4) as usize);
-    for y in 0..h {
-        let fy = ((y as f32 + 0.5) * sh / h as f32 - 0.5).clamp(0.0, sh - 1.0);
-        let (y0, ty) = (fy.floor() as usize, fy - fy.floor());
-        let y1 = (y0 + 1).min(sh as usize - 1);
-        for x in 0..w {
-            let fx = ((x as f32 + 0.5) * sw / w as f32 - 0.5).clamp(0.0, sw - 1.0);
-            let (x0, tx) = (fx.floor() as usize, fx - fx.floor());
-            let x1 = (x0 + 1).min(sw as usize - 1);
+    let cols: Vec<(usize, usize, u32)> = (0..w)
+        .map(|x| {
+            let (a, b, t) = bilinear_taps(x, w, sw);
+            (a * 4, b * 4, t)
+        })
+        .collect();
+    let mut out = vec![0u8; w * h * 4];
+    let mut mixed = vec![0u32; sw * 4];
+    for (y, dst) in out.chunks_exact_mut(w * 4).enumerate() {
+        let (y0, y1, ty) = bilinear_taps(y, h, sh);
+        let (r0, r1) = (&src[y0 * sw * 4..(y0 + 1) * sw * 4], &src[y1 * sw * 4..(y1 + 1) * sw * 4]);
+        for ((m, &a), &b) in mixed.iter_mut().zip(r0).zip(r1) {
+            *m = u32::from(a) * (256 - ty) + u32::from(b) * ty;
+        }
+        for (px, &(a, b, t)) in dst.chunks_exact_mut(4).zip(&cols) {
             for c in 0..4 {
-                let top = at(x0, y0, c) * (1.0 - tx) + at(x1, y0, c) * tx;
-                let bottom = at(x0, y1, c) * (1.0 - tx) + at(x1, y1, c) * tx;
-                out.push((top * (1.0 - ty) + bottom * ty).round() as u8);
+                px[c] = ((mixed[a + c] * (256 - t) + mixed[b + c] * t + (1 << 15)) >> 16) as u8;
             }
         }
     }
-    RgbaImage::from_vec(w, h, out).unwrap_or_else(|_| img.clone())
+    RgbaImage::from_vec(w as u32, h as u32, out).unwrap_or_else(|_| img.clone())
 }
 
 /// Copies `part` into `img` at `r`'s corner.
