@@ -141,17 +141,8 @@ pub fn client() -> Result {
     }
     let _ = std::fs::remove_file(&stamp);
     cmd::timed("build: client", || {
-        cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-client"]))?;
-        let raw = target_dir().join("wasm32-unknown-unknown/release/edgepix_client.wasm");
         let pkg = site.join("pkg");
-        cmd::run(
-            cmd::new(project::tools_bin().join("wasm-bindgen"))
-                .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
-                .arg(&pkg)
-                .arg(&raw),
-        )?;
-        let wasm = client_wasm();
-        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))?;
+        browser_module("edgepix-client", &pkg, Typings::Emit, true)?;
         // The npm package around it (package.json, README).
         copy_dir(&root.join("wasm-client/npm"), &pkg)
     })?;
@@ -169,16 +160,7 @@ pub fn game() -> Result {
     }
     let _ = std::fs::remove_file(&stamp);
     cmd::timed("build: game", || {
-        cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-game"]))?;
-        let raw = target_dir().join("wasm32-unknown-unknown/release/edgepix_game.wasm");
-        cmd::run(
-            cmd::new(project::tools_bin().join("wasm-bindgen"))
-                .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section", "--out-dir"])
-                .arg(&out)
-                .arg(&raw),
-        )?;
-        let wasm = game_wasm();
-        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))
+        browser_module("edgepix-game", &out, Typings::Skip, true)
     })?;
     report_size("game wasm", &game_wasm());
     std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
@@ -208,22 +190,37 @@ pub fn detect() -> Result {
     }
     let _ = std::fs::remove_file(&stamp);
     cmd::timed("build: detect", || {
-        cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-detect"]))?;
-        let raw = target_dir().join("wasm32-unknown-unknown/release/edgepix_detect.wasm");
-        cmd::run(
-            cmd::new(project::tools_bin().join("wasm-bindgen"))
-                .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section", "--out-dir"])
-                .arg(&out)
-                .arg(&raw),
-        )?;
-        if optimize {
-            let wasm = detect_wasm();
-            cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))?;
-        }
-        Ok(())
+        browser_module("edgepix-detect", &out, Typings::Skip, optimize)
     })?;
     report_size("detect wasm", &detect_wasm());
     std::fs::write(&stamp, if optimize { "optimized" } else { "" }).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// Whether wasm-bindgen writes TypeScript declarations beside the module.
+#[derive(PartialEq)]
+enum Typings {
+    Emit,
+    Skip,
+}
+
+/// Builds workspace `package` for the browser: cargo for
+/// `wasm32-unknown-unknown`, wasm-bindgen (`--target web`) into `out`,
+/// then, when `optimize`, wasm-opt `-Oz` on the module in place.
+fn browser_module(package: &str, out: &Path, typings: Typings, optimize: bool) -> Result {
+    cmd::run(cmd::cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package]))?;
+    let stem = package.replace('-', "_");
+    let raw = target_dir().join(format!("wasm32-unknown-unknown/release/{stem}.wasm"));
+    let mut bindgen = cmd::new(project::tools_bin().join("wasm-bindgen"));
+    bindgen.args(["--target", "web"]);
+    if typings == Typings::Skip {
+        bindgen.arg("--no-typescript");
+    }
+    cmd::run(bindgen.args(["--remove-name-section", "--remove-producers-section", "--out-dir"]).arg(out).arg(&raw))?;
+    if optimize {
+        let wasm = out.join(format!("{stem}_bg.wasm"));
+        cmd::run(cmd::new(project::node_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).arg("-o").arg(&wasm).arg(&wasm))?;
+    }
+    Ok(())
 }
 
 /// Builds the native pool server.
