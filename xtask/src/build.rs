@@ -223,9 +223,26 @@ fn browser_module(package: &str, out: &Path, typings: Typings, optimize: bool) -
     Ok(())
 }
 
-/// Builds the native pool server.
+/// The workspace members that are not native code of the system's own
+/// (wasm crates, the end-to-end tests, xtask): `cargo xtask test`'s unit
+/// step leaves them out, and so does [`pool`].
+pub const NOT_NATIVE: [&str; 6] = ["edgepix-edge", "edgepix-client", "edgepix-detect", "edgepix-spin", "edgepix-e2e", "xtask"];
+
+/// Builds the native pool server, in release, with the same package
+/// selection as the unit tests' `cargo test --release`: cargo unifies
+/// features over the packages a command selects, and `-p edgepix-pool`
+/// alone leaves some off (syn's `visit`, futures' `std`), which changes
+/// every crate above them and made this build compile tract a second time
+/// (5 minutes on 2 cores) after the unit tests had.
 pub fn pool() -> Result {
-    cmd::timed("build: pool", || cmd::run(cmd::cargo().args(["build", "--release", "-p", "edgepix-pool"])))
+    cmd::timed("build: pool", || {
+        let mut c = cmd::cargo();
+        c.args(["build", "--release", "--workspace"]);
+        for p in NOT_NATIVE {
+            c.args(["--exclude", p]);
+        }
+        cmd::run(&mut c)
+    })
 }
 
 /// Builds the Spin component and lays out the files `spin.toml` maps.

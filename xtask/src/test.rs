@@ -85,13 +85,12 @@ pub fn run(args: &[String]) -> Result {
         t.check(&format!("tidy: {name}"), result);
     }
 
-    // Release, like the pool's build, and without xtask: its `ctrlc` turns
-    // on a `libc` feature that would make the pool's later build compile
-    // tract again (measured: 6 minutes on CI).
-    let excluded = ["edgepix-edge", "edgepix-client", "edgepix-detect", "edgepix-spin", "edgepix-e2e", "xtask"];
+    // Release, and the packages `build::pool` selects, so that the pool's
+    // build reuses every artifact (xtask's `ctrlc` alone turns on a `libc`
+    // feature that would make it compile tract again: 6 minutes on CI).
     let mut unit = cmd::cargo();
     unit.args(["test", "--release", "--no-fail-fast", "--workspace"]);
-    for e in excluded {
+    for e in build::NOT_NATIVE {
         unit.args(["--exclude", e]);
     }
     t.command("unit tests", &mut unit);
