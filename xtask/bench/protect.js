@@ -206,9 +206,9 @@ function noise(px, pc, w, h, level, seed16) {
   const R = 2;
   const c1 = new Int32Array(w), c2 = new Int32Array(w);
   for (let y = 0; y <= Math.min(R, h - 1); y++) addLumaRow(luma, y * w, w, c1, c2, 1);
-  // Step 4, with the generator inlined.
-  const state = new Prng(seed16).s;
-  let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+  // Step 4. The key: the first two little-endian words of the seed.
+  const key = new DataView(seed16.buffer, seed16.byteOffset, 16);
+  const k0 = key.getUint32(0, true) | 0, k1 = key.getUint32(4, true) | 0;
   for (let y = 0; y < h; y++) {
     const rows = Math.min(y + R, h - 1) + 1 - Math.max(y - R, 0);
     let sum1 = 0, sum2 = 0;
@@ -224,12 +224,12 @@ function noise(px, pc, w, h, level, seed16) {
       if (cap < a) a = cap;
       const q = (off + x) << 2;
       if (variance < 64 && px[q] === 255 && px[q + 1] === 255 && px[q + 2] === 255) a = (a * 7) >> 2;
-      // next_u32 (xoshiro128**)
-      const m = Math.imul(s1, 5);
-      const u = Math.imul((m << 7) | (m >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
+      // u = mix(mix(i * 0x9e3779b9 + K0) ^ K1), mix = lowbias32.
+      let u = (Math.imul(off + x, 0x9e3779b9) + k0) | 0;
+      u ^= u >>> 16; u = Math.imul(u, 0x7feb352d); u ^= u >>> 15; u = Math.imul(u, 0x846ca68b); u ^= u >>> 16;
+      u ^= k1;
+      u ^= u >>> 16; u = Math.imul(u, 0x7feb352d); u ^= u >>> 15; u = Math.imul(u, 0x846ca68b); u ^= u >>> 16;
+      u >>>= 0;
       const tri = (u & 0xffff) + (u >>> 16) - 65535;
       const d = (tri * a + 524288) >> 20;
       if (d !== 0) {

@@ -31,9 +31,16 @@
 //!    `A_BLACK = (TABLE[0] * 12) / 16`.
 //! 3. Luma of a pixel: `Y = (77 R + 150 G + 29 B) >> 8`, always from the
 //!    *input* pixels (before any noise).
-//! 4. The generator is `Prng::derive("edgepix/noise", seed)` (xoshiro128**,
-//!    see [`super::prng`]). Pixels are visited row by row, top to bottom,
-//!    left to right. For each pixel `(x, y)`:
+//! 4. The random bits are a keyed hash of the pixel's index, so that no
+//!    pixel's draw waits for another's (SIMD lanes compute four at once; a
+//!    sequential generator cannot be split). The key is `K0, K1`, the first
+//!    two little-endian words of [`derive_seed`]`("edgepix/noise", seed)`
+//!    (SHA-256, see [`super::prng`]). With `mix(v)` = `v ^= v >> 16;
+//!    v *= 0x7feb352d; v ^= v >> 15; v *= 0x846ca68b; v ^= v >> 16` (32-bit
+//!    words, wrapping multiplies, logical shifts; JS: `Math.imul` and
+//!    `>>>`), pixel `(x, y)` of a `width`-wide image draws
+//!    `u = mix(mix(i * 0x9e3779b9 + K0) ^ K1)`, `i = y * width + x`.
+//!    For each pixel `(x, y)`:
 //!    - over the 5x5 window `x-2..=x+2`, `y-2..=y+2` clipped to the image,
 //!      `n` = pixels in it, `S1 = sum Y`, `S2 = sum Y*Y` (input lumas);
 //!    - `var = min((n * S2 - S1 * S1) / (n * n), 16256)` and
@@ -44,7 +51,7 @@
 //!    - pure white pixels in flat windows (`R = G = B = 255` and
 //!      `var < 64`): `A = (A * 7) / 4` (clamping at 255 keeps only a third
 //!      of the noise's variance; this gives it back);
-//!    - draw exactly one `u = next_u32()` (always, whatever `A`), then
+//!    - with the pixel's `u`,
 //!      `t = (u & 0xffff) + (u >>> 16) - 65535` (triangular, -65535..=65535)
 //!      and `d = (t * A + 524288) >> 20` (`|t * A| < 2^27`);
 //!    - R, G and B each become `clamp(c + d, 0, 255)`; alpha is untouched.
@@ -65,7 +72,7 @@
 //! tracks SSIM's 11x11 Gaussian window (sigma 1.5) closely: larger windows
 //! overestimate the variance of ramps and add too much noise there.
 
-use super::prng::Prng;
+use super::prng::derive_seed;
 use crate::pixel::PixelError;
 
 
@@ -83,8 +90,7 @@ fn k_fixed(l: u32) -> u32 {
 
 /// Adds per-viewer noise of strength `level` (0.1-0.3; out-of-range levels
 /// are clamped) to a `width` x `height` RGBA buffer in place, drawn from
-/// `Prng::derive("edgepix/noise", seed)`. See the module docs for the exact
-/// algorithm.
+/// keyed by `seed`. See the module docs for the exact algorithm.
 pub fn apply(rgba: &mut [u8], width: u32, height: u32, level: f32, seed: &[u8]) -> Result<(), PixelError> {
     apply_k(rgba, width, height, k_fixed(level_milli(level)), seed)
 }
@@ -144,6 +150,31 @@ fn window_variance_estimated(n: u32) -> u32 {
     let r = n.wrapping_sub(q.wrapping_mul(D)) as i32;
     let q = q.wrapping_sub(u32::from(r < 0)).wrapping_add(u32::from(r >= D as i32));
     q.min(MAX_VAR)
+}
+
+/// The key of step 4 for a ticket's `seed`.
+fn key(seed: &[u8]) -> [u32; 2] {
+    let d = derive_seed("edgepix/noise", seed);
+    [u32::from_le_bytes([d[0], d[1], d[2], d[3]]), u32::from_le_bytes([d[4], d[5], d[6], d[7]])]
+}
+
+/// Step 4's `mix` (Wellons' `lowbias32`).
+#[inline]
+fn mix(mut v: u32) -> u32 {
+    v ^= v >> 16;
+    v = v.wrapping_mul(0x7feb_352d);
+    v ^= v >> 15;
+    v = v.wrapping_mul(0x846c_a68b);
+    v ^ (v >> 16)
+}
+
+/// The random bits `u` of the pixels with indices `first..` (step 4),
+/// one per element of `out`, four lanes at a time.
+fn bits(key: [u32; 2], first: u32, out: &mut [u32]) {
+    for (i, u) in out.iter_mut().enumerate() {
+        let i = first.wrapping_add(i as u32);
+        *u = mix(mix(i.wrapping_mul(0x9e37_79b9).wrapping_add(key[0])) ^ key[1]);
+    }
 }
 
 /// Pixel `p` (RGBA bytes as a little-endian `u32`) with `d` added to R, G
@@ -280,8 +311,8 @@ fn whole_window_variances(c1: &[u32], c2: &[u32], cols: &[u32], var: &mut [u32])
 /// The luma of the rows in the window is kept in a ring of `SPAN` rows,
 /// with per-column sums of `Y` and `Y^2` over them, so each output row
 /// costs a few adds per pixel. A row is done in passes that vectorise
-/// (window sums along the row, the variances, the amplitudes and deltas)
-/// around one tight loop that draws the generator.
+/// (window sums along the row, the variances, the random bits, the
+/// amplitudes and deltas).
 pub(super) struct Noise {
     w: usize,
     h: usize,
@@ -298,7 +329,7 @@ pub(super) struct Noise {
     /// `TABLE` (step 2), looked up off wasm, where a lookup is cheaper
     /// than [`amplitude`]'s `f32` conversions; empty on wasm.
     table: Vec<u32>,
-    prng: Prng,
+    key: [u32; 2],
 }
 
 impl Noise {
@@ -327,7 +358,7 @@ impl Noise {
             var: vec![0; w],
             draws: vec![0; w],
             table: if cfg!(target_arch = "wasm32") { Vec::new() } else { (0..=MAX_VAR).map(|var| amplitude(k, var)).collect() },
-            prng: Prng::derive("edgepix/noise", seed),
+            key: key(seed),
         };
         for y in 0..=RADIUS.min(h.saturating_sub(1)) {
             noise.add_row(rgba, y);
@@ -363,14 +394,10 @@ impl Noise {
             window_sums(&self.c2, &mut self.s2);
             variances(&self.s1, &self.s2, rows, &self.cols, &mut self.var);
         }
-        // The generator is serial: draw the row's numbers in a loop of
-        // their own, so that everything else vectorises.
-        // (On a local copy: kept in registers, not stored per number.)
-        let mut prng = self.prng.clone();
-        for u in self.draws.iter_mut() {
-            *u = prng.next_u32();
-        }
-        self.prng = prng;
+        // In a loop of its own: with everything else in one loop, wasm
+        // engines run out of SIMD registers (measured: 1 ms a frame slower).
+        // Pixel indices are taken modulo 2^32 (step 4's 32-bit words).
+        bits(self.key, (y * w) as u32, &mut self.draws);
         let lumas = &self.ring[(y % SPAN) * w..(y % SPAN + 1) * w];
         let (k, a_black, table) = (self.k, self.a_black, &self.table);
         for (((d, &l), &var), &u) in out.iter_mut().zip(lumas).zip(&self.var).zip(&self.draws) {
@@ -518,7 +545,7 @@ pub(crate) mod tests {
         let n = noisy(img, 0.25, b"known answer");
         let deltas: Vec<i32> = n.data().chunks_exact(4).zip(img.data().chunks_exact(4)).map(|(a, b)| a[0] as i32 - b[0] as i32).take(12).collect();
         let sum: i64 = n.data().iter().map(|&v| i64::from(v)).sum();
-        assert_eq!((deltas, sum), (vec![-2, 0, 2, 2, 3, -2, -1, -2, -2, 4, -5, 1], 38598));
+        assert_eq!((deltas, sum), (vec![-3, -1, 0, 4, -2, -1, 1, 0, 3, -1, 1, -2], 38592));
     }
 
     #[test]
@@ -560,7 +587,7 @@ pub(crate) mod tests {
                 check(n.min(i32::MAX as u32));
             }
         }
-        let mut p = Prng::derive("test", b"window_variance");
+        let mut p = crate::protect::prng::Prng::derive("test", b"window_variance");
         for _ in 0..1_000_000 {
             check(p.next_u32() >> 1);
         }

@@ -192,21 +192,22 @@ mod tests {
         Sha256::digest(&out).iter().take(12).map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Pins compose's exact bytes (hashes computed before compose was
-    /// fused into one pass), over sizes and every stage's options.
+    /// Pins compose's exact bytes over sizes and every stage's options
+    /// (the same bytes as the plain-JavaScript port's,
+    /// `tests/quality/protect_port.test.mjs`).
     #[test]
     fn compose_known_answers() {
         let cfg = |noise_level: f32, segment_count: u32, rotation: bool, overlay_complexity: u8, watermark: bool| ProtectionConfig { noise_level, segment_count, rotation, overlay_complexity, watermark };
         let cases: Vec<(u32, u32, ProtectionConfig, u64, &str)> = vec![
-            (1920, 1080, ProtectionConfig::default(), 0x0123_4567_89ab_cdef, "1930544a45d37b789046acfa"),
-            (1920, 1080, cfg(0.3, 64, true, 4, true), 0xfedc_ba98_7654_3210, "fcc90224c17e4f1857d5071d"),
-            (1080, 1920, cfg(0.1, 16, false, 2, false), 7, "fb8f604d2f1fcc41fe16c5b6"),
-            (97, 61, cfg(0.25, 16, true, 3, true), u64::MAX, "c14b5275a275c22e71c8bb7f"),
-            (300, 7, cfg(0.2, 32, true, 4, true), 0, "a353c40a536fa3043c4e057d"),
-            (7, 300, cfg(0.2, 32, false, 1, true), 1, "5260e7782cd5483f1608e541"),
-            (5, 3, cfg(0.3, 16, true, 4, true), 42, "b0b23555b65bb16e06c60ff9"),
-            (1, 1, cfg(0.3, 16, true, 4, true), 42, "5d18cbf9479510af68f2e532"),
-            (64, 64, cfg(0.2, 16, true, 0, false), 42, "225cef04f5a4068409f46ca9"),
+            (1920, 1080, ProtectionConfig::default(), 0x0123_4567_89ab_cdef, "0c5cbefe1373cd379efc6490"),
+            (1920, 1080, cfg(0.3, 64, true, 4, true), 0xfedc_ba98_7654_3210, "35fefe11d11f87a3a997395b"),
+            (1080, 1920, cfg(0.1, 16, false, 2, false), 7, "ec40fba9db0bbb5851d1565c"),
+            (97, 61, cfg(0.25, 16, true, 3, true), u64::MAX, "7e576432a1e0ba4fffbaf2c8"),
+            (300, 7, cfg(0.2, 32, true, 4, true), 0, "57ad2d7dbcba8a8543465f6f"),
+            (7, 300, cfg(0.2, 32, false, 1, true), 1, "308f9003390031e8f1aaf202"),
+            (5, 3, cfg(0.3, 16, true, 4, true), 42, "3da887c41e1f563dcccd397d"),
+            (1, 1, cfg(0.3, 16, true, 4, true), 42, "1d89d17ddf37084f28b17459"),
+            (64, 64, cfg(0.2, 16, true, 0, false), 42, "69ad1289840b5d0d08c5e0d2"),
         ];
         let mut got = Vec::new();
         for (w, h, config, payload, _) in &cases {
