@@ -415,18 +415,35 @@ impl Noise {
     /// After row `y` has been changed: drops row `y - RADIUS` from the
     /// window and reads input row `y + RADIUS + 1` of `rgba` into it.
     pub(super) fn advance(&mut self, rgba: &[u8], y: usize) {
-        let w = self.w;
-        if y >= RADIUS {
-            let slot = (y - RADIUS) % SPAN;
-            let lumas = &self.ring[slot * w..(slot + 1) * w];
-            for ((&l, s1), s2) in lumas.iter().zip(self.c1.iter_mut()).zip(self.c2.iter_mut()) {
-                let l = u32::from(l);
-                *s1 -= l;
-                *s2 -= l * l;
+        let (w, next) = (self.w, y + RADIUS + 1);
+        let leaving = y >= RADIUS;
+        let row = if next < self.h { rgba.get(next * w * 4..(next + 1) * w * 4) } else { None };
+        match (leaving, row) {
+            // Row y - RADIUS leaves and row `next` comes in: they share a
+            // slot of the ring ((y - 2) % 5 == (y + 3) % 5), so one pass
+            // swaps one for the other.
+            (true, Some(row)) => {
+                let slot = next % SPAN;
+                load_row(row, &mut self.s1);
+                let lumas = &mut self.ring[slot * w..(slot + 1) * w];
+                for (((l, &p), s1), s2) in lumas.iter_mut().zip(&self.s1).zip(self.c1.iter_mut()).zip(self.c2.iter_mut()) {
+                    let (old, new) = (u32::from(*l), luma_px(p));
+                    *l = new as u8;
+                    *s1 = *s1 + new - old;
+                    *s2 = *s2 + new * new - old * old;
+                }
             }
-        }
-        if y + RADIUS + 1 < self.h {
-            self.add_row(rgba, y + RADIUS + 1);
+            (true, None) => {
+                let slot = (y - RADIUS) % SPAN;
+                let lumas = &self.ring[slot * w..(slot + 1) * w];
+                for ((&l, s1), s2) in lumas.iter().zip(self.c1.iter_mut()).zip(self.c2.iter_mut()) {
+                    let l = u32::from(l);
+                    *s1 -= l;
+                    *s2 -= l * l;
+                }
+            }
+            (false, Some(_)) => self.add_row(rgba, next),
+            (false, None) => {}
         }
     }
 }
