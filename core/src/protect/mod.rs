@@ -14,10 +14,11 @@
 //! signs and verifies the tickets themselves; [`view`] renders the view
 //! image and what the Worker derives from it.
 //!
-//! Every random choice comes from [`prng::Prng`] seeded by bytes the ticket
-//! carries, and every pixel operation here is integer arithmetic, so the
-//! Worker, the browser module and a plain JavaScript port of the same
-//! algorithm produce identical bytes.
+//! Every random choice comes from bytes the ticket carries, through
+//! [`prng`] (a generator for the layout, keys for the noise), and every
+//! pixel operation here is integer arithmetic, so the Worker, the browser
+//! module and a plain JavaScript port of the same algorithm produce
+//! identical bytes.
 
 pub mod config;
 pub mod grid;
