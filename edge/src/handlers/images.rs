@@ -195,7 +195,12 @@ async fn wait_for_analysis(db: &worker::D1Database, owner: &str, id: &AssetId) -
         if let Some(a) = db::find_analysis(db, owner, id).await? {
             return Ok(a);
         }
-        if !db::analysis_pending(db, owner, id).await? || Date::now().as_millis() >= deadline {
+        if !db::analysis_pending(db, owner, id).await? {
+            // The job may have finished between the two reads (it stores
+            // the analysis and ends in one batch): look once more.
+            return db::find_analysis(db, owner, id).await?.ok_or_else(|| ApiError::AnalysisRequired(id.to_string()));
+        }
+        if Date::now().as_millis() >= deadline {
             return Err(ApiError::AnalysisRequired(id.to_string()));
         }
         Delay::from(Duration::from_millis(250)).await;
