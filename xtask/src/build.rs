@@ -223,10 +223,10 @@ fn browser_module(package: &str, out: &Path, typings: Typings, optimize: bool) -
     Ok(())
 }
 
-/// The workspace members that are not native code of the system's own
-/// (wasm crates, the end-to-end tests, xtask): `cargo xtask test`'s unit
-/// step leaves them out, and so does [`pool`].
-pub const NOT_NATIVE: [&str; 6] = ["edgepix-edge", "edgepix-client", "edgepix-detect", "edgepix-spin", "edgepix-e2e", "xtask"];
+/// The workspace members outside `cargo xtask test`'s unit step (the wasm
+/// crates, the end-to-end tests, xtask); [`pool`] leaves them out too, so
+/// that both commands select the same packages.
+pub const UNIT_EXCLUDED: [&str; 6] = ["edgepix-edge", "edgepix-client", "edgepix-detect", "edgepix-spin", "edgepix-e2e", "xtask"];
 
 /// Builds the native pool server, in release, with the same package
 /// selection as the unit tests' `cargo test --release`: cargo unifies
@@ -238,7 +238,7 @@ pub fn pool() -> Result {
     cmd::timed("build: pool", || {
         let mut c = cmd::cargo();
         c.args(["build", "--release", "--workspace"]);
-        for p in NOT_NATIVE {
+        for p in UNIT_EXCLUDED {
             c.args(["--exclude", p]);
         }
         cmd::run(&mut c)

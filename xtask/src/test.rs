@@ -90,7 +90,7 @@ pub fn run(args: &[String]) -> Result {
     // feature that would make it compile tract again: 6 minutes on CI).
     let mut unit = cmd::cargo();
     unit.args(["test", "--release", "--no-fail-fast", "--workspace"]);
-    for e in build::NOT_NATIVE {
+    for e in build::UNIT_EXCLUDED {
         unit.args(["--exclude", e]);
     }
     t.command("unit tests", &mut unit);

@@ -89,8 +89,8 @@ fn k_fixed(l: u32) -> u32 {
 }
 
 /// Adds per-viewer noise of strength `level` (0.1-0.3; out-of-range levels
-/// are clamped) to a `width` x `height` RGBA buffer in place, drawn from
-/// keyed by `seed`. See the module docs for the exact algorithm.
+/// are clamped) to a `width` x `height` RGBA buffer in place, keyed by
+/// `seed`. See the module docs for the exact algorithm.
 pub fn apply(rgba: &mut [u8], width: u32, height: u32, level: f32, seed: &[u8]) -> Result<(), PixelError> {
     apply_k(rgba, width, height, k_fixed(level_milli(level)), seed)
 }
