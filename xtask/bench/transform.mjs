@@ -61,10 +61,9 @@ const id48 = await upload(p48);
 
 const result = {
   worker_jpeg: await timeWorker(id12, 'width=1024,format=jpeg,quality=80'),
-  worker_webp: await timeWorker(id12, 'width=1024,format=webp'),
+  worker_webp: await timeWorker(id12, 'width=1024,format=webp,quality=80'),
   sharp_jpeg: await timeSharp(p12, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).jpeg({ quality: 80 })),
   sharp_webp: await timeSharp(p12, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).webp({ quality: 80 })),
-  sharp_webp_lossless: await timeSharp(p12, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).webp({ lossless: true })),
   worker_48mp_jpeg: await timeWorker(id48, 'width=1024,format=jpeg,quality=80'),
   sharp_48mp_jpeg: await timeSharp(p48, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).jpeg({ quality: 80 })),
   worker_memory: await (await fetch(`${base}/__dev/memory`)).json(),

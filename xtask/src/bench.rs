@@ -269,7 +269,7 @@ fn transform() -> Result {
     sys.stop();
     let js: Value = serde_json::from_str(js?.trim()).map_err(|e| format!("bench output: {e}"))?;
     let native_jpeg = native(&out.join("photo-12mp.jpg"), "width=1024,format=jpeg,quality=80")?;
-    let native_webp = native(&out.join("photo-12mp.jpg"), "width=1024,format=webp")?;
+    let native_webp = native(&out.join("photo-12mp.jpg"), "width=1024,format=webp,quality=80")?;
     let native_48 = native(&out.join("photo-48mp.jpg"), "width=1024,format=jpeg,quality=80")?;
 
     let ms = |v: &Value| v["median_ms"].as_f64().unwrap_or(f64::NAN);
@@ -280,10 +280,9 @@ fn transform() -> Result {
         ("Worker over HTTP, JPEG q80", &js["worker_jpeg"]),
         ("native edgepix-core, JPEG q80", &native_jpeg),
         ("sharp (libvips, 1 thread), JPEG q80", &js["sharp_jpeg"]),
-        ("Worker over HTTP, WebP (lossless)", &js["worker_webp"]),
-        ("native edgepix-core, WebP (lossless)", &native_webp),
-        ("sharp, WebP q80 (lossy)", &js["sharp_webp"]),
-        ("sharp, WebP lossless", &js["sharp_webp_lossless"]),
+        ("Worker over HTTP, WebP q80", &js["worker_webp"]),
+        ("native edgepix-core, WebP q80", &native_webp),
+        ("sharp, WebP q80", &js["sharp_webp"]),
         ("Worker over HTTP, 48 MP -> 1024 JPEG q80", &js["worker_48mp_jpeg"]),
         ("native edgepix-core, 48 MP -> 1024 JPEG", &native_48),
         ("sharp, 48 MP -> 1024 JPEG q80", &js["sharp_48mp_jpeg"]),
@@ -292,7 +291,7 @@ fn transform() -> Result {
         println!("{name:<44} {:>10.1} {:>10.1}", ms(v), kb(v));
     }
     println!("ratio Worker/sharp, JPEG: {:.2}", ms(&js["worker_jpeg"]) / ms(&js["sharp_jpeg"]));
-    println!("ratio Worker/sharp, WebP lossless: {:.2}", ms(&js["worker_webp"]) / ms(&js["sharp_webp_lossless"]));
+    println!("ratio Worker/sharp, WebP: {:.2}", ms(&js["worker_webp"]) / ms(&js["sharp_webp"]));
     println!("ratio Worker/sharp, 48 MP JPEG: {:.2}", ms(&js["worker_48mp_jpeg"]) / ms(&js["sharp_48mp_jpeg"]));
     println!("ratio native/sharp, JPEG: {:.2}", ms(&native_jpeg) / ms(&js["sharp_jpeg"]));
     let peak = js["worker_memory"]["wasm_memory_peak_bytes"].as_f64().unwrap_or(0.0) / 1048576.0;

@@ -10,7 +10,8 @@ pub enum OutputFormat {
     Jpeg,
     /// PNG, lossless.
     Png,
-    /// WebP. Lossless for now: the pure-Rust encoder has no lossy mode.
+    /// WebP: lossy (VP8) at a quality of 1-100 for opaque images, lossless
+    /// (VP8L) for images with transparency.
     Webp,
 }
 
@@ -47,8 +48,8 @@ pub struct Encoded {
     pub height: u32,
 }
 
-/// Encodes `img` as `format`. `quality` (1-100) applies to JPEG;
-/// `background` is what transparent pixels become in a JPEG.
+/// Encodes `img` as `format`. `quality` (1-100) applies to JPEG and to
+/// opaque WebP; `background` is what transparent pixels become in a JPEG.
 pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u8; 3]) -> Result<Encoded, CodecError> {
     let err = |reason: String| CodecError::Encode { format: format.as_str(), reason };
     let (w, h) = (img.width(), img.height());
@@ -69,12 +70,56 @@ pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u
             }
             writer.finish().map_err(|e| err(e.to_string()))?;
         }
-        OutputFormat::Webp => {
+        OutputFormat::Webp if img.has_transparency() => {
             let enc = image_webp::WebPEncoder::new(&mut bytes);
             enc.encode(img.data(), w, h, image_webp::ColorType::Rgba8).map_err(|e| err(e.to_string()))?;
         }
+        OutputFormat::Webp => bytes = encode_webp_lossy(img, quality).map_err(err)?,
     }
     Ok(Encoded { bytes, format, width: w, height: h })
+}
+
+/// Encodes an opaque `img` as a lossy (VP8) WebP at `quality` (1-100).
+///
+/// The encoder converts to YUV two rows and two columns at a time and drops
+/// an odd last column or row (vaam-image-webp 0.1.0). So an odd side is
+/// padded by repeating its edge pixels, and the frame header is then given
+/// the true size: the macroblock count is the same either way (an odd
+/// side and the even one above it round up to the same multiple of 16),
+/// and a decoder crops the macroblocks to the header's size (RFC 6386,
+/// section 9.1).
+fn encode_webp_lossy(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
+    let (w, h) = (img.width(), img.height());
+    let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
+        (Ok(a), Ok(b)) if a < 1 << 14 && b < 1 << 14 => (a, b),
+        _ => return Err(format!("{w}x{h} is over WebP's 16383 px a side")),
+    };
+    let (pw, ph) = (w + (w & 1), h + (h & 1));
+    let rgb = flatten(img.data(), [0, 0, 0]);
+    let row = w as usize * 3;
+    let mut padded = Vec::with_capacity(pw as usize * ph as usize * 3);
+    for y in 0..ph {
+        let line = &rgb[y.min(h - 1) as usize * row..][..row];
+        padded.extend_from_slice(line);
+        if pw > w {
+            padded.extend_from_slice(&line[row - 3..]);
+        }
+    }
+    let mut bytes = Vec::new();
+    let mut enc = image_webp::WebPEncoder::new(&mut bytes);
+    let mut params = image_webp::EncoderParams::default();
+    params.use_lossy = true;
+    params.lossy_quality = quality.clamp(1, 100);
+    enc.set_params(params);
+    enc.encode(&padded, pw, ph, image_webp::ColorType::Rgb8).map_err(|e| e.to_string())?;
+    // RIFF header (12 bytes), "VP8 " chunk header (8), frame tag (3), start
+    // code (3), then width and height as 14 bits each with a 2-bit scale.
+    if bytes.get(12..16) != Some(b"VP8 ") || bytes.get(23..26) != Some(&[0x9d, 0x01, 0x2a]) {
+        return Err("the encoder wrote an unexpected container".to_owned());
+    }
+    bytes[26..28].copy_from_slice(&w16.to_le_bytes());
+    bytes[28..30].copy_from_slice(&h16.to_le_bytes());
+    Ok(bytes)
 }
 
 /// How a JPEG stores colour.
@@ -158,7 +203,7 @@ mod tests {
 
     #[test]
     fn every_format_round_trips_through_our_decoder() {
-        for (format, alpha, lossless) in [(OutputFormat::Png, true, true), (OutputFormat::Png, false, true), (OutputFormat::Webp, true, true), (OutputFormat::Jpeg, false, false)] {
+        for (format, alpha, lossless) in [(OutputFormat::Png, true, true), (OutputFormat::Png, false, true), (OutputFormat::Webp, true, true), (OutputFormat::Webp, false, false), (OutputFormat::Jpeg, false, false)] {
             let img = gradient(37, 23, alpha);
             let enc = encode(&img, format, 90, [255, 255, 255]).unwrap();
             let p = probe(&enc.bytes, &Limits::default()).unwrap();
@@ -170,6 +215,39 @@ mod tests {
                 let max_diff = back.data().iter().zip(img.data()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
                 assert!(max_diff < 40, "{format:?} differs by {max_diff}");
             }
+        }
+    }
+
+    #[test]
+    fn opaque_webp_is_lossy_follows_quality_and_keeps_odd_edges() {
+        let photo = |w: u32, h: u32| {
+            let data = (0..w * h)
+                .flat_map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 28;
+                    [(x * 200 / w + n) as u8, (y * 200 / h + n) as u8, 90, 255]
+                })
+                .collect();
+            RgbaImage::from_vec(w, h, data).unwrap()
+        };
+        let size = |q: u8| encode(&photo(96, 64), OutputFormat::Webp, q, [0; 3]).unwrap().bytes.len();
+        assert!(size(30) < size(90), "q30 {} B, q90 {} B", size(30), size(90));
+        for (w, h) in [(96, 64), (37, 23), (17, 17), (31, 32), (32, 31), (1, 1), (3, 1)] {
+            let img = photo(w, h);
+            let enc = encode(&img, OutputFormat::Webp, 90, [0; 3]).unwrap();
+            assert_eq!(&enc.bytes[12..16], b"VP8 ", "{w}x{h}: a plain lossy frame");
+            let p = probe(&enc.bytes, &Limits::default()).unwrap();
+            assert_eq!((p.width, p.height), (w, h));
+            let back = decode(&enc.bytes, &p, None, &Limits::default()).unwrap();
+            // The last column and the last row, where the encoder's odd-size
+            // gap was, decode like the rest.
+            let worst = (0..w * h)
+                .filter(|i| i % w == w - 1 || i / w == h - 1)
+                .flat_map(|i| (0..3).map(move |c| (i * 4 + c) as usize))
+                .map(|k| back.data()[k].abs_diff(img.data()[k]))
+                .max()
+                .unwrap();
+            assert!(worst < 40, "{w}x{h}: edge pixels off by {worst}");
         }
     }
 

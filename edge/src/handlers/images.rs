@@ -2,7 +2,9 @@
 //! stored originals, and `POST /api/v1/transform` of posted images.
 //!
 //! Lookups go Cache API, then the R2 derivative cache
-//! (`derived/{id}/{canonical}.{format}`), then the engine; the response
+//! (`derived/{id}/{engine version}/{canonical}.{format}`), then the
+//! engine; both caches are keyed by the engine version, so a new engine
+//! never serves an old engine's bytes. The response
 //! says which (`x-edgepix-cache: HIT-EDGE | HIT-R2 | MISS`, and in
 //! `Server-Timing`).
 
@@ -90,7 +92,8 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     // Development only: `x-edgepix-bypass-cache: 1` measures the engine
     // itself (benchmarks), skipping both caches.
     let bypass = crate::router::is_dev(&ctx.env) && req.headers().get("x-edgepix-bypass-cache").ok().flatten().is_some_and(|v| v == "1");
-    let cache_url = format!("https://edgepix.cache/img/{canonical}/{variant}/{id}");
+    let engine = edgepix_core::ENGINE_VERSION;
+    let cache_url = format!("https://edgepix.cache/img/{engine}/{canonical}/{variant}/{id}");
     let cache = Cache::default();
     if bypass || protected {
         let source = store::read_original(&ctx.env, &id).await?;
@@ -122,7 +125,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     }
 
     let bucket = ctx.env.bucket(bindings::MEDIA).map_err(r2)?;
-    let derived_key = format!("{}{canonical}.{variant}", id.derived_prefix());
+    let derived_key = format!("{}{engine}/{canonical}.{variant}", id.derived_prefix());
     let (bytes, content_type, source) = match bucket.get(derived_key.clone()).execute().await.map_err(r2)? {
         Some(obj) => {
             let ct = obj.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".to_owned());
