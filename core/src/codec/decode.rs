@@ -112,10 +112,11 @@ fn expand(src: &[u8], n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
     out
 }
 
-/// Adobe JPEGs store CMYK inverted; jpeg-decoder hands them over as stored.
+/// jpeg-decoder takes Adobe CMYK as stored inverted and hands it over
+/// un-inverted (0 is no ink), so each channel is covered by black.
 fn cmyk_to_rgba(p: &[u8]) -> [u8; 4] {
-    let k = u16::from(p[3]);
-    let c = |v: u8| ((u16::from(v) * k + 127) / 255) as u8;
+    let k = 255 - u16::from(p[3]);
+    let c = |v: u8| ((u16::from(255 - v) * k + 127) / 255) as u8;
     [c(p[0]), c(p[1]), c(p[2]), 255]
 }
 
@@ -129,6 +130,77 @@ fn blit(canvas: &mut RgbaImage, src: &[u8], left: u32, top: u32, w: u32, h: u32)
         let d = (((top + y) * cw) + left) as usize * 4;
         if let (Some(from), Some(to)) = (src.get(s..s + n), data.get_mut(d..d + n)) {
             to.copy_from_slice(from);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{OutputFormat, encode, probe};
+
+    /// A 64x48 Adobe CMYK JPEG (libvips wrote it, through its CMYK
+    /// profile): red, green, blue and white quadrants.
+    const CMYK: &[u8] = include_bytes!("testdata/cmyk-quadrants.jpg");
+
+    /// The channel that leads at (x, y), or 3 for a light grey or white.
+    fn leading(img: &RgbaImage, x: u32, y: u32) -> usize {
+        let px = &img.data()[((y * img.width() + x) * 4) as usize..][..4];
+        assert_eq!(px[3], 255);
+        if px[..3].iter().all(|&v| v > 200) {
+            return 3;
+        }
+        (0..3).max_by_key(|&c| px[c]).unwrap_or(0)
+    }
+
+    #[test]
+    fn cmyk_jpegs_keep_their_colours_at_full_and_shrunk_size() {
+        // Without colour management the colours shift, but each quadrant
+        // keeps its hue; read as stored (not inverted) they would not.
+        let p = probe(CMYK, &Limits::default()).unwrap();
+        for at_least in [None, Some((32, 24))] {
+            let img = decode(CMYK, &p, at_least, &Limits::default()).unwrap();
+            let (w, h) = (img.width(), img.height());
+            let centres = [(w / 4, h / 4), (w * 3 / 4, h / 4), (w / 4, h * 3 / 4), (w * 3 / 4, h * 3 / 4)];
+            let got: Vec<usize> = centres.iter().map(|&(x, y)| leading(&img, x, y)).collect();
+            assert_eq!(got, [0, 1, 2, 3], "{at_least:?}: red, green, blue, white");
+        }
+    }
+
+    #[test]
+    fn full_size_and_shrunk_jpeg_decodes_agree() {
+        let data = (0..96 * 64u32).flat_map(|i| [(i % 96 * 2) as u8, (i / 96 * 3) as u8, 128, 255]).collect();
+        let src = RgbaImage::from_vec(96, 64, data).unwrap();
+        let jpeg = encode(&src, OutputFormat::Jpeg, 95, [0; 3]).unwrap().bytes;
+        let p = probe(&jpeg, &Limits::default()).unwrap();
+        let full = decode(&jpeg, &p, None, &Limits::default()).unwrap();
+        // Asking for a size the full image is the smallest cover of gives
+        // the full-size decode.
+        assert_eq!(decode(&jpeg, &p, Some((90, 60)), &Limits::default()).unwrap(), full);
+        let worst = full.data().iter().zip(src.data()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        assert!(worst <= 12, "full-size decode off by {worst}");
+        let half = decode(&jpeg, &p, Some((48, 32)), &Limits::default()).unwrap();
+        assert_eq!((half.width(), half.height()), (48, 32));
+        let worst = (0..48 * 32u32)
+            .map(|i| {
+                let (x, y) = (i % 48, i / 48);
+                let a = &half.data()[(i * 4) as usize..][..3];
+                let b = &full.data()[((y * 2 * 96 + x * 2) * 4) as usize..][..3];
+                a.iter().zip(b).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0)
+            })
+            .max()
+            .unwrap();
+        assert!(worst <= 12, "half-size decode off by {worst}");
+    }
+
+    #[test]
+    fn truncated_jpegs_fail_at_full_size() {
+        let data = (0..64 * 64u32).flat_map(|i| [(i % 64 * 4) as u8, (i / 64 * 4) as u8, (i % 7 * 30) as u8, 255]).collect();
+        let jpeg = encode(&RgbaImage::from_vec(64, 64, data).unwrap(), OutputFormat::Jpeg, 90, [0; 3]).unwrap().bytes;
+        let p = probe(&jpeg, &Limits::default()).unwrap();
+        for cut in [jpeg.len() / 3, jpeg.len() / 2, jpeg.len() * 4 / 5] {
+            let r = decode(&jpeg[..cut], &p, None, &Limits::default());
+            assert!(matches!(r, Err(CodecError::Corrupt { .. })), "cut at {cut} of {}: {:?}", jpeg.len(), r.map(|i| i.width()));
         }
     }
 }
