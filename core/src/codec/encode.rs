@@ -109,7 +109,7 @@ fn encode_webp_lossy(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
     let mut enc = image_webp::WebPEncoder::new(&mut bytes);
     let mut params = image_webp::EncoderParams::default();
     params.use_lossy = true;
-    params.lossy_quality = quality.clamp(1, 100);
+    params.lossy_quality = webp_quality(quality);
     enc.set_params(params);
     enc.encode(&padded, pw, ph, image_webp::ColorType::Rgb8).map_err(|e| e.to_string())?;
     // RIFF header (12 bytes), "VP8 " chunk header (8), frame tag (3), start
@@ -120,6 +120,29 @@ fn encode_webp_lossy(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
     bytes[26..28].copy_from_slice(&w16.to_le_bytes());
     bytes[28..30].copy_from_slice(&h16.to_le_bytes());
     Ok(bytes)
+}
+
+/// The encoder's own quality for a requested one, on libwebp's scale (what
+/// Cloudflare and sharp mean by `quality`): the encoder reaches a given
+/// PSNR only at a higher setting than libwebp. Calibrated on seven photos
+/// (scikit-image's and matplotlib's test photos, 300-1000 px), by mean
+/// PSNR: libwebp's q50 (32.3 dB) is the encoder's 84, q75 (33.7 dB) its
+/// 90, q80 (34.7 dB) its 94, q85 (35.8 dB) its 97; its 100 (37.1 dB) is
+/// libwebp's q90, so 90 and above ask for its best. Files come out about
+/// 1.6x libwebp's at the same PSNR.
+fn webp_quality(requested: u8) -> u8 {
+    const POINTS: [(u8, u8); 8] = [(1, 20), (50, 84), (60, 87), (70, 89), (75, 90), (80, 94), (85, 97), (90, 100)];
+    let q = requested.clamp(1, 100);
+    let mut prev = POINTS[0];
+    for &(from, to) in &POINTS[1..] {
+        if q <= from {
+            let (f0, t0) = (u16::from(prev.0), u16::from(prev.1));
+            let span = u16::from(from) - f0;
+            return (t0 + (u16::from(to) - t0) * (u16::from(q) - f0) / span) as u8;
+        }
+        prev = (from, to);
+    }
+    100
 }
 
 /// How a JPEG stores colour.
@@ -216,6 +239,14 @@ mod tests {
                 assert!(max_diff < 40, "{format:?} differs by {max_diff}");
             }
         }
+    }
+
+    #[test]
+    fn webp_quality_follows_the_calibration_and_never_falls() {
+        assert_eq!([1, 50, 75, 80, 85, 90, 100].map(webp_quality), [20, 84, 90, 94, 97, 100, 100]);
+        let all: Vec<u8> = (0..=100).map(webp_quality).collect();
+        assert!(all.windows(2).all(|w| w[0] <= w[1]), "{all:?}");
+        assert_eq!(webp_quality(0), 20);
     }
 
     #[test]
