@@ -95,14 +95,17 @@ fn encode_webp_lossy(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
         _ => return Err(format!("{w}x{h} is over WebP's 16383 px a side")),
     };
     let (pw, ph) = (w + (w & 1), h + (h & 1));
-    let rgb = flatten(img.data(), [0, 0, 0]);
-    let row = w as usize * 3;
+    // Straight from RGBA (the image is opaque): one RGB copy, not two, for
+    // the 128 MiB isolate.
+    let row = w as usize * 4;
     let mut padded = Vec::with_capacity(pw as usize * ph as usize * 3);
     for y in 0..ph {
-        let line = &rgb[y.min(h - 1) as usize * row..][..row];
-        padded.extend_from_slice(line);
+        let line = &img.data()[y.min(h - 1) as usize * row..][..row];
+        for px in line.chunks_exact(4) {
+            padded.extend_from_slice(&px[..3]);
+        }
         if pw > w {
-            padded.extend_from_slice(&line[row - 3..]);
+            padded.extend_from_slice(&line[row - 4..row - 1]);
         }
     }
     let mut bytes = Vec::new();
