@@ -7,10 +7,12 @@
 //! when a smaller size will do (the memory trick that keeps 48-megapixel
 //! photos inside a Worker's 128 MiB); [`encode`] writes JPEG, PNG or WebP.
 
+mod color;
 mod decode;
 mod encode;
 mod probe;
 
+pub use color::{icc_profile, to_srgb};
 pub use decode::{decode, validate};
 pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg};
 pub use probe::{Limits, Probe, SourceFormat, probe};

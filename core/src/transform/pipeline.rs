@@ -152,6 +152,9 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
     let (dw, dh) = dct_scaled(sw, sh, roomy);
     let need = if u64::from(dw) * u64::from(dh) * 4 <= limits.decode_budget / 2 { roomy } else { need };
     let mut img = codec::decode(source, probe, Some(need), limits)?;
+    if let Some(icc) = codec::icc_profile(source, probe) {
+        codec::to_srgb(&mut img, &icc);
+    }
     let (kx, ky) = (f64::from(img.width()) / f64::from(sw), f64::from(img.height()) / f64::from(sh));
 
     // Redactions and regions are in upright source pixels: map them to the
