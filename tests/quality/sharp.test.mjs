@@ -58,3 +58,50 @@ for (const [name, width] of cases) {
     assert.ok(db >= 35, `PSNR ${db.toFixed(2)} dB < 35`);
   });
 }
+
+// WebP with transparency is lossy colour plus an exact alpha plane, as
+// libwebp writes it: libwebp (through sharp) decodes it with the same
+// alpha as our lossless PNG of the same derivative, close colours where
+// the pixels show, and a file smaller than lossless WebP would be.
+test('transparent WebP: libwebp decodes exact alpha and close colours', async () => {
+  const source = await readFile(`${photos}/astronaut.png`);
+  const { data: rgb, info } = await sharp(source).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { width, height } = info;
+  // A soft-edged disc of opacity over the photo: every alpha value occurs.
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [i, r] = [y * width + x, Math.hypot(x - width / 2, y - height / 2) / (Math.min(width, height) / 2)];
+      rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
+      rgba[i * 4 + 3] = Math.max(0, Math.min(255, Math.round((1.1 - r) * 512)));
+    }
+  }
+  const png = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
+  const id = await upload(png);
+  const get = async (options) => {
+    const resp = await fetch(`${base}/img/${options}/${id}`);
+    assert.equal(resp.status, 200, options);
+    return Buffer.from(await resp.arrayBuffer());
+  };
+  const webp = await get('width=300,format=webp,quality=80');
+  const lossless = await get('width=300,format=png');
+  assert.equal(webp.subarray(12, 16).toString('latin1'), 'VP8X');
+  const raw = async (buf) => sharp(buf).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const [a, b] = [await raw(webp), await raw(lossless)];
+  assert.equal(a.info.width, b.info.width);
+  assert.equal(a.info.height, b.info.height);
+  let [se, n, alphaOff] = [0, 0, 0];
+  for (let i = 0; i < a.data.length; i += 4) {
+    if (a.data[i + 3] !== b.data[i + 3]) alphaOff++;
+    if (b.data[i + 3] === 255) {
+      for (let c = 0; c < 3; c++) se += (a.data[i + c] - b.data[i + c]) ** 2;
+      n += 3;
+    }
+  }
+  const db = 10 * Math.log10((255 * 255) / (se / n));
+  const losslessWebp = await sharp(lossless).webp({ lossless: true }).toBuffer();
+  console.log(`# transparent WebP: ${webp.length} B (lossless WebP ${losslessWebp.length} B), opaque pixels ${db.toFixed(2)} dB, ${alphaOff} alpha values off`);
+  assert.equal(alphaOff, 0, 'alpha is exact');
+  assert.ok(db >= 30, `opaque pixels at ${db.toFixed(2)} dB`);
+  assert.ok(webp.length < losslessWebp.length / 2, `${webp.length} B against ${losslessWebp.length} B lossless`);
+});

@@ -10,8 +10,9 @@ pub enum OutputFormat {
     Jpeg,
     /// PNG, lossless.
     Png,
-    /// WebP: lossy (VP8) at a quality of 1-100 for opaque images, lossless
-    /// (VP8L) for images with transparency.
+    /// WebP, lossy (VP8) at a quality of 1-100; images with transparency
+    /// get their alpha plane alongside, losslessly compressed (`ALPH`), as
+    /// libwebp writes them.
     Webp,
 }
 
@@ -48,8 +49,8 @@ pub struct Encoded {
     pub height: u32,
 }
 
-/// Encodes `img` as `format`. `quality` (1-100) applies to JPEG and to
-/// opaque WebP; `background` is what transparent pixels become in a JPEG.
+/// Encodes `img` as `format`. `quality` (1-100) applies to JPEG and WebP;
+/// `background` is what transparent pixels become in a JPEG.
 pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u8; 3]) -> Result<Encoded, CodecError> {
     let err = |reason: String| CodecError::Encode { format: format.as_str(), reason };
     let (w, h) = (img.width(), img.height());
@@ -70,16 +71,64 @@ pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u
             }
             writer.finish().map_err(|e| err(e.to_string()))?;
         }
-        OutputFormat::Webp if img.has_transparency() => {
-            let enc = image_webp::WebPEncoder::new(&mut bytes);
-            enc.encode(img.data(), w, h, image_webp::ColorType::Rgba8).map_err(|e| err(e.to_string()))?;
-        }
-        OutputFormat::Webp => bytes = encode_webp_lossy(img, quality).map_err(err)?,
+        OutputFormat::Webp => bytes = encode_webp(img, quality).map_err(err)?,
     }
     Ok(Encoded { bytes, format, width: w, height: h })
 }
 
-/// Encodes an opaque `img` as a lossy (VP8) WebP at `quality` (1-100).
+/// Encodes `img` as a lossy WebP at `quality` (1-100): a plain `VP8 `
+/// frame when it is opaque; otherwise the extended format (RIFF `VP8X`,
+/// then `ALPH`, then `VP8 `), as libwebp writes it: the colour lossy, the
+/// alpha plane lossless, so edges and transparency stay exact.
+fn encode_webp(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
+    let (w, h) = (img.width(), img.height());
+    if w == 0 || h == 0 || w >= 1 << 14 || h >= 1 << 14 {
+        return Err(format!("{w}x{h} is outside WebP's 1-16383 px a side"));
+    }
+    let frame = vp8_frame(img, quality)?;
+    if !img.has_transparency() {
+        return Ok(riff(&[(b"VP8 ", &frame)]));
+    }
+    // VP8X: flags (alpha), three reserved bytes, canvas width - 1 and
+    // height - 1 as 24-bit little-endian numbers.
+    let mut vp8x = vec![0x10, 0, 0, 0];
+    vp8x.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(h - 1).to_le_bytes()[..3]);
+    Ok(riff(&[(b"VP8X", &vp8x), (b"ALPH", &alpha_plane(img)?), (b"VP8 ", &frame)]))
+}
+
+/// A RIFF WebP file of `chunks` (FourCC and payload), each payload padded
+/// to an even length.
+fn riff(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+    let body: usize = chunks.iter().map(|(_, data)| 8 + data.len() + data.len() % 2).sum();
+    let mut out = Vec::with_capacity(12 + body);
+    out.extend_from_slice(b"RIFF");
+    // WebP files are under 4 GiB: 16383 px a side, compressed.
+    out.extend_from_slice(&u32::try_from(4 + body).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    for (fourcc, data) in chunks {
+        out.extend_from_slice(&fourcc[..]);
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// The payload of the single chunk `fourcc` of a simple-format WebP file
+/// the encoder wrote.
+fn only_chunk<'a>(file: &'a [u8], fourcc: &[u8; 4]) -> Result<&'a [u8], String> {
+    let size = file.get(16..20).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    match (file.get(12..16), size) {
+        (Some(f), Some(n)) if f == fourcc => file.get(20..20 + n).ok_or_else(|| "the encoder wrote a truncated chunk".to_owned()),
+        _ => Err("the encoder wrote an unexpected container".to_owned()),
+    }
+}
+
+/// The `VP8 ` frame (the chunk's payload) of `img`'s colour at `quality`;
+/// alpha is left out.
 ///
 /// The encoder converts to YUV two rows and two columns at a time and drops
 /// an odd last column or row (vaam-image-webp 0.1.0). So an odd side is
@@ -88,15 +137,10 @@ pub fn encode(img: &RgbaImage, format: OutputFormat, quality: u8, background: [u
 /// side and the even one above it round up to the same multiple of 16),
 /// and a decoder crops the macroblocks to the header's size (RFC 6386,
 /// section 9.1).
-fn encode_webp_lossy(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
+fn vp8_frame(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
     let (w, h) = (img.width(), img.height());
-    let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
-        (Ok(a), Ok(b)) if a < 1 << 14 && b < 1 << 14 => (a, b),
-        _ => return Err(format!("{w}x{h} is over WebP's 16383 px a side")),
-    };
     let (pw, ph) = (w + (w & 1), h + (h & 1));
-    // Straight from RGBA (the image is opaque): one RGB copy, not two, for
-    // the 128 MiB isolate.
+    // Straight from RGBA: one RGB copy, not two, for the 128 MiB isolate.
     let row = w as usize * 4;
     let mut padded = Vec::with_capacity(pw as usize * ph as usize * 3);
     for y in 0..ph {
@@ -108,21 +152,44 @@ fn encode_webp_lossy(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
             padded.extend_from_slice(&line[row - 4..row - 1]);
         }
     }
-    let mut bytes = Vec::new();
-    let mut enc = image_webp::WebPEncoder::new(&mut bytes);
+    let mut file = Vec::new();
+    let mut enc = image_webp::WebPEncoder::new(&mut file);
     let mut params = image_webp::EncoderParams::default();
     params.use_lossy = true;
     params.lossy_quality = webp_quality(quality);
     enc.set_params(params);
     enc.encode(&padded, pw, ph, image_webp::ColorType::Rgb8).map_err(|e| e.to_string())?;
-    // RIFF header (12 bytes), "VP8 " chunk header (8), frame tag (3), start
-    // code (3), then width and height as 14 bits each with a 2-bit scale.
-    if bytes.get(12..16) != Some(b"VP8 ") || bytes.get(23..26) != Some(&[0x9d, 0x01, 0x2a]) {
-        return Err("the encoder wrote an unexpected container".to_owned());
+    drop(padded);
+    let mut frame = only_chunk(&file, b"VP8 ")?.to_vec();
+    // Frame tag (3 bytes), start code (3), then width and height as 14
+    // bits each with a 2-bit scale (0).
+    if frame.get(3..6) != Some(&[0x9d, 0x01, 0x2a]) {
+        return Err("the encoder wrote an unexpected frame header".to_owned());
     }
-    bytes[26..28].copy_from_slice(&w16.to_le_bytes());
-    bytes[28..30].copy_from_slice(&h16.to_le_bytes());
-    Ok(bytes)
+    // Both sides are under 2^14 (checked by the caller).
+    frame[6..8].copy_from_slice(&(w as u16).to_le_bytes());
+    frame[8..10].copy_from_slice(&(h as u16).to_le_bytes());
+    Ok(frame)
+}
+
+/// The `ALPH` chunk's payload for `img`'s alpha: a header byte (no
+/// preprocessing, no filtering, compression 1 = WebP lossless), then the
+/// alpha values as the green channel of a lossless image stream without
+/// its 5-byte header (signature and size), which the frame implies.
+fn alpha_plane(img: &RgbaImage) -> Result<Vec<u8>, String> {
+    let alpha: Vec<u8> = img.data().chunks_exact(4).map(|p| p[3]).collect();
+    let mut file = Vec::new();
+    // Grey: the value goes to green (and to red and blue, which decoders
+    // of the alpha plane ignore).
+    image_webp::WebPEncoder::new(&mut file).encode(&alpha, img.width(), img.height(), image_webp::ColorType::L8).map_err(|e| e.to_string())?;
+    let stream = only_chunk(&file, b"VP8L")?;
+    if stream.first() != Some(&0x2f) || stream.len() < 5 {
+        return Err("the encoder wrote an unexpected lossless header".to_owned());
+    }
+    let mut out = Vec::with_capacity(stream.len() - 4);
+    out.push(0x01);
+    out.extend_from_slice(&stream[5..]);
+    Ok(out)
 }
 
 /// The encoder's own quality for a requested one, on libwebp's scale (what
@@ -229,7 +296,7 @@ mod tests {
 
     #[test]
     fn every_format_round_trips_through_our_decoder() {
-        for (format, alpha, lossless) in [(OutputFormat::Png, true, true), (OutputFormat::Png, false, true), (OutputFormat::Webp, true, true), (OutputFormat::Webp, false, false), (OutputFormat::Jpeg, false, false)] {
+        for (format, alpha, lossless) in [(OutputFormat::Png, true, true), (OutputFormat::Png, false, true), (OutputFormat::Webp, true, false), (OutputFormat::Webp, false, false), (OutputFormat::Jpeg, false, false)] {
             let img = gradient(37, 23, alpha);
             let enc = encode(&img, format, 90, [255, 255, 255]).unwrap();
             let p = probe(&enc.bytes, &Limits::default()).unwrap();
@@ -240,6 +307,8 @@ mod tests {
             } else {
                 let max_diff = back.data().iter().zip(img.data()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
                 assert!(max_diff < 40, "{format:?} differs by {max_diff}");
+                // Alpha is never lossy.
+                assert!(back.data().iter().zip(img.data()).skip(3).step_by(4).all(|(a, b)| a == b), "{format:?} alpha={alpha}");
             }
         }
     }
@@ -283,6 +352,38 @@ mod tests {
                 .unwrap();
             assert!(worst < 40, "{w}x{h}: edge pixels off by {worst}");
         }
+    }
+
+    #[test]
+    fn transparent_webp_is_lossy_colour_with_an_exact_alpha_plane() {
+        for (w, h) in [(64, 48), (37, 23), (1, 1), (3, 1)] {
+            let img = gradient(w, h, true);
+            let enc = encode(&img, OutputFormat::Webp, 80, [0; 3]).unwrap();
+            let b = &enc.bytes;
+            // RIFF size, then VP8X (alpha flag, canvas size - 1), ALPH, VP8.
+            assert_eq!(u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize, b.len() - 8);
+            assert_eq!((&b[12..16], b[20]), (&b"VP8X"[..], 0x10), "{w}x{h}");
+            assert_eq!(b[24..30], [(w - 1) as u8, ((w - 1) >> 8) as u8, 0, (h - 1) as u8, ((h - 1) >> 8) as u8, 0]);
+            assert_eq!(&b[30..34], b"ALPH");
+            let alph = u32::from_le_bytes(b[34..38].try_into().unwrap()) as usize;
+            assert_eq!(b[38], 0x01, "lossless, unfiltered");
+            let vp8 = 38 + alph + alph % 2;
+            assert_eq!(&b[vp8..vp8 + 4], b"VP8 ");
+            let p = probe(b, &Limits::default()).unwrap();
+            let back = decode(b, &p, None, &Limits::default()).unwrap();
+            assert_eq!((back.width(), back.height()), (w, h));
+            for (i, (a, o)) in back.data().chunks_exact(4).zip(img.data().chunks_exact(4)).enumerate() {
+                assert_eq!(a[3], o[3], "{w}x{h}: alpha of pixel {i}");
+                let worst = (0..3).map(|c| a[c].abs_diff(o[c])).max().unwrap();
+                assert!(worst < 40, "{w}x{h}: pixel {i} off by {worst}");
+            }
+        }
+        // A plane of one value compresses to almost nothing.
+        let mut half = gradient(256, 256, false);
+        half.data_mut().chunks_exact_mut(4).for_each(|p| p[3] = 128);
+        let lossy = encode(&half, OutputFormat::Webp, 80, [0; 3]).unwrap().bytes.len();
+        let opaque = encode(&gradient(256, 256, false), OutputFormat::Webp, 80, [0; 3]).unwrap().bytes.len();
+        assert!(lossy < opaque + 200, "{lossy} B with a flat alpha plane, {opaque} B without");
     }
 
     #[test]
