@@ -233,7 +233,6 @@ pub fn encode_jpeg(img: &RgbaImage, quality: u8, background: [u8; 3], chroma: Ch
     let err = |reason: String| CodecError::Encode { format: "jpeg", reason };
     let (w, h) = (img.width(), img.height());
     let (w16, h16) = (u16::try_from(w).map_err(|_| err("wider than 65535".to_owned()))?, u16::try_from(h).map_err(|_| err("taller than 65535".to_owned()))?);
-    let rgb = flatten(img.data(), background);
     let mut bytes = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut bytes, quality.clamp(1, 100));
     enc.set_sampling_factor(match chroma {
@@ -241,7 +240,7 @@ pub fn encode_jpeg(img: &RgbaImage, quality: u8, background: [u8; 3], chroma: Ch
         Chroma::Full => jpeg_encoder::SamplingFactor::F_1_1,
     });
     enc.set_progressive(false);
-    enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb).map_err(|e| err(e.to_string()))?;
+    enc.encode_image(FlatRgba { rgba: img.data(), width: w16, height: h16, background }).map_err(|e| err(e.to_string()))?;
     Ok(Encoded { bytes, format: OutputFormat::Jpeg, width: w, height: h })
 }
 
@@ -266,12 +265,68 @@ pub fn encode_gray_png(width: u32, height: u32, gray: &[u8]) -> Result<Vec<u8>, 
 fn flatten(rgba: &[u8], bg: [u8; 3]) -> Vec<u8> {
     let mut out = Vec::with_capacity(rgba.len() / 4 * 3);
     for p in rgba.chunks_exact(4) {
-        let a = u16::from(p[3]);
-        for c in 0..3 {
-            out.push(((u16::from(p[c]) * a + u16::from(bg[c]) * (255 - a) + 127) / 255) as u8);
-        }
+        out.extend_from_slice(&flatten_px(p, bg));
     }
     out
+}
+
+/// One RGBA pixel composited onto `bg`.
+#[inline(always)]
+fn flatten_px(p: &[u8], bg: [u8; 3]) -> [u8; 3] {
+    let a = u16::from(p[3]);
+    let c = |i: usize| ((u16::from(p[i]) * a + u16::from(bg[i]) * (255 - a) + 127) / 255) as u8;
+    [c(0), c(1), c(2)]
+}
+
+/// RGBA pixels as the JPEG encoder reads them: composited onto `background`
+/// and converted to YCbCr a row at a time, so no flattened copy of the
+/// image is made, and only this one input layout of the encoder is built
+/// into the Worker (`Encoder::encode` builds one per colour type).
+struct FlatRgba<'a> {
+    rgba: &'a [u8],
+    width: u16,
+    height: u16,
+    background: [u8; 3],
+}
+
+impl jpeg_encoder::ImageBuffer for FlatRgba<'_> {
+    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
+        jpeg_encoder::JpegColorType::Ycbcr
+    }
+
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn height(&self) -> u16 {
+        self.height
+    }
+
+    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
+        let row = usize::from(self.width) * 4;
+        // The encoder asks for rows below `height` only.
+        let Some(line) = self.rgba.get(usize::from(y) * row..(usize::from(y) + 1) * row) else { return };
+        // Sixteen pixels at a time into arrays, a loop that vectorises.
+        const CHUNK: usize = 16;
+        let mut chunks = line.chunks_exact(4 * CHUNK);
+        let mut planes = [[0u8; CHUNK]; 3];
+        for chunk in chunks.by_ref() {
+            for (i, p) in chunk.chunks_exact(4).enumerate() {
+                let [r, g, b] = flatten_px(p, self.background);
+                (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
+            }
+            for (buffer, plane) in buffers.iter_mut().zip(&planes) {
+                buffer.extend_from_slice(plane);
+            }
+        }
+        for p in chunks.remainder().chunks_exact(4) {
+            let [r, g, b] = flatten_px(p, self.background);
+            let (y, cb, cr) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
+            buffers[0].push(y);
+            buffers[1].push(cb);
+            buffers[2].push(cr);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Cropping and resampling (Lanczos3, alpha-aware) and padding.
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::U8x4;
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::pixel::{Rect, RgbaImage};
 
@@ -23,15 +24,19 @@ pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     if (w, h) == (src.width(), src.height()) {
         return src;
     }
-    let Ok(view) = ImageRef::new(src.width(), src.height(), src.data(), PixelType::U8x4) else {
+    let mut out = vec![0; w as usize * h as usize * 4];
+    // Typed to RGBA, so that only this pixel type's code is built (the
+    // untyped `Resizer::resize` carries all thirteen into the Worker).
+    let (Ok(view), Ok(mut dst)) = (TypedImageRef::<U8x4>::from_buffer(src.width(), src.height(), src.data()), TypedImage::<U8x4>::from_buffer(w, h, &mut out)) else {
         return RgbaImage::filled(w, h, [0, 0, 0, 0]);
     };
-    let mut dst = Image::new(w, h, PixelType::U8x4);
+    // Alpha-aware: colours are premultiplied for the filter and divided back.
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    if Resizer::new().resize(&view, &mut dst, &options).is_err() {
+    if Resizer::new().resize_typed(&view, &mut dst, &options).is_err() {
         return RgbaImage::filled(w, h, [0, 0, 0, 0]);
     }
-    RgbaImage::from_vec(w, h, dst.into_vec()).unwrap_or_else(|_| RgbaImage::filled(w, h, [0, 0, 0, 0]))
+    drop(dst);
+    RgbaImage::from_vec(w, h, out).unwrap_or_else(|_| RgbaImage::filled(w, h, [0, 0, 0, 0]))
 }
 
 /// Copies the pixels of `r` (inside `src`) into a new image.
