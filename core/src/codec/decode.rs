@@ -167,6 +167,36 @@ mod tests {
         }
     }
 
+    /// YCCK (Adobe transform 2: CMY stored as YCbCr, K inverted) decodes to
+    /// the colours of the same CMYK pixels stored as CMYK. The YCCK file is
+    /// the CMYK fixture's pixels written by jpeg-encoder; libjpeg-turbo
+    /// (through sharp) decodes both files to the same sRGB quadrants, within
+    /// one level, as it does the fixture.
+    #[test]
+    fn ycck_jpegs_decode_like_their_cmyk() {
+        let mut d = jpeg_decoder::Decoder::new(Cursor::new(CMYK));
+        let cmyk = d.decode().unwrap();
+        let info = d.info().unwrap();
+        assert_eq!(info.pixel_format, jpeg_decoder::PixelFormat::CMYK32);
+        let mut ycck = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut ycck, 95);
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+        enc.encode(&cmyk, info.width, info.height, jpeg_encoder::ColorType::CmykAsYcck).unwrap();
+        // Adobe APP14 with transform 2.
+        assert!(ycck.windows(12).any(|w| w == b"Adobe\0\0\0\0\0\0\x02"));
+        let p = probe(&ycck, &Limits::default()).unwrap();
+        let ours = decode(&ycck, &p, None, &Limits::default()).unwrap();
+        let reference = decode(CMYK, &probe(CMYK, &Limits::default()).unwrap(), None, &Limits::default()).unwrap();
+        let (w, h) = (ours.width(), ours.height());
+        let centres = [(w / 4, h / 4), (w * 3 / 4, h / 4), (w / 4, h * 3 / 4), (w * 3 / 4, h * 3 / 4)];
+        assert_eq!(centres.map(|(x, y)| leading(&ours, x, y)), [0, 1, 2, 3], "red, green, blue, white");
+        for (x, y) in centres {
+            let at = |img: &RgbaImage| img.data()[((y * w + x) * 4) as usize..][..3].to_vec();
+            let worst = at(&ours).iter().zip(at(&reference)).map(|(a, b)| a.abs_diff(b)).max().unwrap();
+            assert!(worst <= 6, "({x}, {y}): {:?} against {:?}", at(&ours), at(&reference));
+        }
+    }
+
     #[test]
     fn full_size_and_shrunk_jpeg_decodes_agree() {
         let data = (0..96 * 64u32).flat_map(|i| [(i % 96 * 2) as u8, (i / 96 * 3) as u8, 128, 255]).collect();
