@@ -14,7 +14,10 @@
 //!   `0..=1`) times 255, truncated to `u8`, then resized back to the image's
 //!   size with the same filter.
 //! - [`apply_mask`]: the mask becomes the image's alpha channel (their
-//!   `foreground` output).
+//!   `foreground` output), except that fully transparent pixels are
+//!   cleared to transparent black: the cut-out does not carry the
+//!   background it hides (theirs keeps it, recoverable by dropping alpha),
+//!   and compresses better.
 //!
 //! One deliberate difference: @imgly stores `v * 255` in a `Uint8Array`,
 //! which wraps values above 255 to 0; we saturate. The model ends in a
@@ -96,13 +99,17 @@ pub fn mask_from_output(output: &[f32], width: u32, height: u32) -> Vec<u8> {
     resize_bilinear(&mask, INPUT_SIZE, INPUT_SIZE, 1, width, height)
 }
 
-/// Sets `img`'s alpha channel to `mask` (one byte per pixel, same size);
-/// leaves `img` as it is when the sizes differ.
+/// Sets `img`'s alpha channel to `mask` (one byte per pixel, same size)
+/// and clears the colour of the pixels it makes fully transparent; leaves
+/// `img` as it is when the sizes differ.
 pub fn apply_mask(img: &mut RgbaImage, mask: &[u8]) {
     if mask.len() != img.data().len() / 4 {
         return;
     }
     for (px, &a) in img.data_mut().chunks_exact_mut(4).zip(mask) {
+        if a == 0 {
+            px[..3].fill(0);
+        }
         px[3] = a;
     }
 }
@@ -169,7 +176,8 @@ mod tests {
     fn mask_becomes_alpha_and_iou_counts_overlap() {
         let mut img = RgbaImage::filled(2, 2, [9, 9, 9, 255]);
         apply_mask(&mut img, &[0, 255, 128, 3]);
-        assert_eq!(img.data().iter().skip(3).step_by(4).copied().collect::<Vec<_>>(), vec![0, 255, 128, 3]);
+        // Colour stays wherever a pixel shows at all.
+        assert_eq!(img.data(), [0, 0, 0, 0, 9, 9, 9, 255, 9, 9, 9, 128, 9, 9, 9, 3]);
         assert_eq!(mask_iou(&[0, 255, 255, 0], &[0, 255, 0, 0]), 0.5);
         assert_eq!(mask_iou(&[0, 0], &[0, 0]), 1.0);
         assert_eq!(mask_iou(&[0], &[0, 0]), 0.0);
