@@ -24,7 +24,7 @@ async function upload(bytes) {
       await new Promise((ok) => setTimeout(ok, retry * 1000));
       continue;
     }
-    assert.ok(resp.status === 201 || resp.status === 200, `upload: ${resp.status} ${resp.status === 200 || resp.status === 201 ? '' : await resp.text()}`);
+    if (resp.status !== 201 && resp.status !== 200) assert.fail(`upload: ${resp.status} ${await resp.text()}`);
     return (await resp.json()).id;
   }
 }
@@ -75,14 +75,14 @@ for (const [name, width] of cases) {
 // the pixels show, and a file smaller than lossless WebP would be.
 test('transparent WebP: libwebp decodes exact alpha and close colours', async () => {
   const source = await readFile(`${photos}/astronaut.png`);
-  const { data: rgb, info } = await sharp(source).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data: pixels, info } = await sharp(source).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width, height } = info;
   // A soft-edged disc of opacity over the photo: every alpha value occurs.
   const rgba = Buffer.alloc(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const [i, r] = [y * width + x, Math.hypot(x - width / 2, y - height / 2) / (Math.min(width, height) / 2)];
-      rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
+      pixels.copy(rgba, i * 4, i * 3, i * 3 + 3);
       rgba[i * 4 + 3] = Math.max(0, Math.min(255, Math.round((1.1 - r) * 512)));
     }
   }
