@@ -69,6 +69,19 @@ impl Tally {
     }
 }
 
+/// The issues' size goals as budgets: Cloudflare counts a Worker script's
+/// compressed size, and the browser module is what every protected view
+/// downloads first.
+fn size_budgets() -> Result {
+    for (what, path, budget) in [("Worker wasm", build::worker_wasm(), 1024 * 1024), ("browser module", build::client_wasm(), 150 * 1024)] {
+        let gz = build::gzip_size(&path).ok_or_else(|| format!("cannot gzip {}", path.display()))?;
+        if gz > budget {
+            return Err(format!("{what}: {gz} B gzip, over the {budget} B budget"));
+        }
+    }
+    Ok(())
+}
+
 /// Runs everything.
 pub fn run(args: &[String]) -> Result {
     if let Some(a) = args.first() {
@@ -111,6 +124,7 @@ pub fn run(args: &[String]) -> Result {
     if !built_ok {
         return finish(&t, started);
     }
+    t.check("size budgets: Worker wasm <= 1 MiB gzip, browser module <= 150 KiB gzip", size_budgets());
     let dry_run = project::root().join("target/deploy-dry-run");
     t.check(
         "wrangler deploy --dry-run",

@@ -13,6 +13,7 @@ pub fn checks() -> Vec<(&'static str, Result)> {
         ("core names no platform crate", core_is_platform_free()),
         ("no unwrap()/expect() outside tests in request-serving crates, the game runtime and the detector module", no_unwrap_in_request_paths()),
         (".ci/run runs the README's test command", ci_runs_the_readme_command()),
+        ("Cargo.lock keeps idna_adapter 1.0 (no Unicode tables in the Worker)", idna_stub_is_locked()),
     ]
 }
 
@@ -148,6 +149,24 @@ fn ci_runs_the_readme_command() -> Result {
         return Err("README.md does not give `cargo xtask dev` and `cargo xtask test`".to_owned());
     }
     Ok(())
+}
+
+/// The Worker parses only URLs the runtime hands it, already ASCII
+/// (punycode), so `url`'s IDNA back end is the stub 1.0 release: ICU4X's
+/// Unicode tables cost 50 KB of the script's gzip size. A `cargo update`
+/// would move it back to 1.2; this check notices.
+fn idna_stub_is_locked() -> Result {
+    let lock = read("Cargo.lock")?;
+    let versions: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains("name = \"idna_adapter\""))
+        .filter_map(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"')))
+        .collect();
+    match versions.as_slice() {
+        [] => Ok(()),
+        [v] if v.starts_with("1.0.") => Ok(()),
+        _ => Err(format!("idna_adapter {versions:?} is locked; run `cargo update -p idna_adapter --precise 1.0.0`")),
+    }
 }
 
 #[cfg(test)]
