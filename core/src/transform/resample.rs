@@ -30,8 +30,10 @@ pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     let (Ok(view), Ok(mut dst)) = (TypedImageRef::<U8x4>::from_buffer(src.width(), src.height(), src.data()), TypedImage::<U8x4>::from_buffer(w, h, &mut out)) else {
         return RgbaImage::filled(w, h, [0, 0, 0, 0]);
     };
-    // Alpha-aware: colours are premultiplied for the filter and divided back.
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    // Alpha-aware: colours are premultiplied for the filter and divided
+    // back. For an opaque image both steps are the identity, and skipping
+    // them saves a full-size copy and two passes (the same pixels come out).
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(src.has_transparency());
     if Resizer::new().resize_typed(&view, &mut dst, &options).is_err() {
         return RgbaImage::filled(w, h, [0, 0, 0, 0]);
     }
@@ -78,6 +80,20 @@ mod tests {
         let out = resize(src, Rect { x: 0, y: 0, w: 40, h: 30 }, (13, 7));
         assert_eq!((out.width(), out.height()), (13, 7));
         assert!(out.data().chunks(4).all(|p| p == [10, 200, 30, 255]));
+    }
+
+    #[test]
+    fn opaque_images_skip_premultiplication_with_the_same_pixels() {
+        let (w, h) = (97, 61);
+        let data: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7 % 251) as u8, (i * 13 % 241) as u8, (i / w * 3) as u8, 255]).collect();
+        let src = RgbaImage::from_vec(w, h, data).unwrap();
+        let ours = resize(src.clone(), Rect { x: 0, y: 0, w, h }, (40, 23));
+        let mut theirs = vec![0; 40 * 23 * 4];
+        let view = TypedImageRef::<U8x4>::from_buffer(w, h, src.data()).unwrap();
+        let mut dst = TypedImage::<U8x4>::from_buffer(40, 23, &mut theirs).unwrap();
+        let premultiplied = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(true);
+        Resizer::new().resize_typed(&view, &mut dst, &premultiplied).unwrap();
+        assert_eq!(ours.data(), &theirs[..]);
     }
 
     #[test]
