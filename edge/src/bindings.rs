@@ -8,6 +8,8 @@ pub const MEDIA: &str = "MEDIA";
 pub const CACHE: &str = "CACHE";
 /// Durable Object namespace of the `RateLimiter` class (`rate_limiter.rs`).
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
+/// Static assets: the site, and the Worker's templates (`templates.rs`).
+pub const ASSETS: &str = "ASSETS";
 /// Queue producer for background jobs (its consumer is `queue.rs`).
 pub const JOBS: &str = "JOBS";
 /// Var: the function pool's base URL.

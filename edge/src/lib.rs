@@ -24,6 +24,7 @@ mod queue;
 mod rate_limiter;
 mod router;
 mod store;
+mod templates;
 mod users;
 
 use worker::{Context, Env, Request, Response, Result, event};

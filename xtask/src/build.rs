@@ -2,7 +2,8 @@
 //!
 //! - `worker`: `worker-build --release` in `edge/`, with our pinned
 //!   wasm-bindgen and npm binaryen's wasm-opt (it would download both
-//!   otherwise); skipped when its inputs have not changed.
+//!   otherwise); skipped when its inputs have not changed. The templates
+//!   and the OpenAPI document it reads go to `build/site/templates/`.
 //! - `client`: the browser module through wasm-bindgen (`--target web`) and
 //!   `wasm-opt -Oz` into `build/site/pkg/`, with `r2-assets/public/`.
 //! - `game`: the game runtime the same way into `build/site/game/`.
@@ -96,7 +97,8 @@ fn target_dir() -> PathBuf {
 pub fn worker() -> Result {
     let root = project::root();
     let stamp = root.join("edge/build/.xtask-stamp");
-    let inputs = ["edge/src", "edge/Cargo.toml", "edge/openapi.json", "core", "r2-assets/templates", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"];
+    templates()?;
+    let inputs = ["edge/src", "edge/Cargo.toml", "core", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"];
     if is_fresh(&stamp, &inputs) {
         eprintln!("xtask: worker is up to date");
         return Ok(());
@@ -114,6 +116,16 @@ pub fn worker() -> Result {
     })?;
     report_size("worker wasm", &worker_wasm());
     std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// Lays out the files the Worker reads from its static assets
+/// (`edge/src/templates.rs`): the page templates and the OpenAPI document,
+/// in `build/site/templates/`.
+fn templates() -> Result {
+    let root = project::root();
+    let out = project::build_dir().join("site/templates");
+    copy_dir(&root.join("r2-assets/templates"), &out)?;
+    link_or_copy(&root.join("edge/openapi.json"), &out.join("openapi.json"))
 }
 
 /// The wasm features rustc emits for our wasm32 targets (SIMD included, see

@@ -16,10 +16,8 @@ use worker::{Date, FormEntry, Request, Response, RouteContext};
 use crate::error::{ApiError, ApiResult};
 use crate::games::{self, File, Stored};
 use crate::handlers::assets;
+use crate::templates::{self, Template};
 use crate::{auth, bindings, db, limits};
-
-const PAGE: &str = include_str!("../../../r2-assets/templates/game.html");
-const GALLERY: &str = include_str!("../../../r2-assets/templates/games.html");
 
 /// The game page's Content-Security-Policy: embeddable anywhere, loading
 /// only from this origin.
@@ -381,7 +379,7 @@ pub async fn page(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     };
     let config = serde_json::to_string(&config).map_err(|e| ApiError::Corrupt(e.to_string()))?;
     let _ = req;
-    let html = PAGE.replace("{{TITLE}}", &html_escape(&g.name)).replace("{{CODE}}", code.as_str()).replace("{{CONFIG_JSON}}", &script_json(&config));
+    let html = templates::load(&ctx.env, Template::Game).await?.replace("{{TITLE}}", &html_escape(&g.name)).replace("{{CODE}}", code.as_str()).replace("{{CONFIG_JSON}}", &script_json(&config));
     let mut resp = Response::from_html(html)?;
     resp.headers_mut().set("content-security-policy", PAGE_CSP)?;
     resp.headers_mut().set("cache-control", "public, max-age=60")?;
@@ -430,7 +428,7 @@ pub async fn gallery(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response
             })
             .collect()
     };
-    let mut resp = Response::from_html(GALLERY.replace("{{GAMES}}", &cards))?;
+    let mut resp = Response::from_html(templates::load(&ctx.env, Template::Games).await?.replace("{{GAMES}}", &cards))?;
     resp.headers_mut().set("cache-control", "public, max-age=30")?;
     Ok(resp)
 }

@@ -1,18 +1,15 @@
-//! HTML pages. Templates live in `r2-assets/templates/`.
+//! HTML pages. Templates live in `r2-assets/templates/` and reach the
+//! Worker through its static assets (`crate::templates`).
 
 use worker::{Request, Response, RouteContext};
 
 use crate::error::ApiResult;
+use crate::templates::{self, Template};
 
-const LANDING: &str = include_str!("../../../r2-assets/templates/landing.html");
-const PLAYGROUND: &str = include_str!("../../../r2-assets/templates/playground.html");
-const SIGNUP: &str = include_str!("../../../r2-assets/templates/signup.html");
-const SIGNIN: &str = include_str!("../../../r2-assets/templates/signin.html");
-const ACCOUNT: &str = include_str!("../../../r2-assets/templates/account.html");
-const VIEW: &str = include_str!("../../../r2-assets/templates/view.html");
-const STUDIO: &str = include_str!("../../../r2-assets/templates/studio.html");
-const SAFE: &str = include_str!("../../../r2-assets/templates/safe.html");
-const STUDIO_LOCAL: &str = include_str!("../../../r2-assets/templates/studio-local.html");
+/// `template` as an HTML page.
+async fn page(ctx: &RouteContext<()>, template: Template) -> ApiResult<Response> {
+    Ok(Response::from_html(templates::load(&ctx.env, template).await?)?)
+}
 
 /// Private mode's policy: scripts, the two wasm modules and the Web Worker
 /// from this site only, and no request to any other origin, so the page
@@ -20,35 +17,35 @@ const STUDIO_LOCAL: &str = include_str!("../../../r2-assets/templates/studio-loc
 pub const STUDIO_LOCAL_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 /// `GET /`: what edgepix is, with live status and links to the API docs.
-pub fn landing(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    Ok(Response::from_html(LANDING)?)
+pub async fn landing(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    page(&ctx, Template::Landing).await
 }
 
 /// `GET /playground`: upload an image, move sliders for the options, see
 /// the URL and the result update.
-pub fn playground(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    Ok(Response::from_html(PLAYGROUND)?)
+pub async fn playground(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    page(&ctx, Template::Playground).await
 }
 
 /// `GET /signup`: create an account, then sign in to it.
-pub fn signup(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    Ok(Response::from_html(SIGNUP)?)
+pub async fn signup(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    page(&ctx, Template::Signup).await
 }
 
 /// `GET /signin`: sign in with email and password (refresh cookie).
-pub fn signin(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    Ok(Response::from_html(SIGNIN)?)
+pub async fn signin(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    page(&ctx, Template::Signin).await
 }
 
 /// `GET /account`: the account, its API keys and its sessions.
-pub fn account(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    Ok(Response::from_html(ACCOUNT)?)
+pub async fn account(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    page(&ctx, Template::Account).await
 }
 
 /// `GET /view/{id}`: a protected asset, drawn for this viewer by the
 /// browser module from a view ticket.
-pub fn view(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    let mut resp = Response::from_html(VIEW)?;
+pub async fn view(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let mut resp = page(&ctx, Template::View).await?;
     resp.headers_mut().set("cache-control", "no-store")?;
     Ok(resp)
 }
@@ -56,23 +53,23 @@ pub fn view(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
 /// `GET /studio/{id}`: the creator's safe-blur studio for an asset:
 /// detected regions outlined and labelled, each switchable, the policy
 /// editable, a live preview through the browser module's blur, saving both.
-pub fn studio(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    let mut resp = Response::from_html(STUDIO)?;
+pub async fn studio(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let mut resp = page(&ctx, Template::Studio).await?;
     resp.headers_mut().set("cache-control", "no-store")?;
     Ok(resp)
 }
 
 /// `GET /safe/{id}?policy=NAME`: a safe image as the public sees it, with
 /// "tap to reveal" on the regions the creator's policy allows.
-pub fn safe(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    Ok(Response::from_html(SAFE)?)
+pub async fn safe(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    page(&ctx, Template::Safe).await
 }
 
 /// `GET /studio/local`: private mode. Detection (the detector module and
 /// model, loaded lazily) and the safe-blur run in the browser; only the
 /// blurred result is uploaded, on request.
-pub fn studio_local(_req: Request, _ctx: RouteContext<()>) -> ApiResult<Response> {
-    let mut resp = Response::from_html(STUDIO_LOCAL)?;
+pub async fn studio_local(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
+    let mut resp = page(&ctx, Template::StudioLocal).await?;
     resp.headers_mut().set("content-security-policy", STUDIO_LOCAL_CSP)?;
     Ok(resp)
 }
