@@ -15,7 +15,7 @@ fn main() -> Result<(), String> {
     let source = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
     let opts = options::parse(opts).map_err(|e| e.to_string())?;
     let runs: usize = runs.parse().map_err(|_| "RUNS must be a number")?;
-    let format = pipeline::output_format(&opts, None, false).map_err(|e| e.to_string())?;
+    let format = pipeline::output_format(&opts, None, false);
     // The Worker's limits, so that both tiers do the same work (a larger
     // decode budget would decode at a larger DCT scale).
     let limits = Limits::default();

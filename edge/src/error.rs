@@ -201,7 +201,7 @@ impl ApiError {
             ApiError::NotImplemented(_) => ErrorCode::NotImplemented,
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::Codec(c) | ApiError::Transform(TransformError::Codec(c)) => c.code(),
-            ApiError::InvalidOption(_) | ApiError::UnsupportedOption(_) | ApiError::Transform(TransformError::UnsupportedOutput(_)) => ErrorCode::InvalidOption,
+            ApiError::InvalidOption(_) | ApiError::UnsupportedOption(_) => ErrorCode::InvalidOption,
             ApiError::Transform(TransformError::Geometry(GeometryError::TooLarge { .. })) => ErrorCode::ImageTooLarge,
             ApiError::Transform(TransformError::Geometry(GeometryError::EmptySource { .. })) => ErrorCode::CorruptImage,
             ApiError::Transform(TransformError::Geometry(_)) => ErrorCode::InvalidOption,

@@ -64,6 +64,12 @@ async fn formats_negotiate_and_json_describes() {
     let resp = img("width=64", &id, Some("image/avif,image/webp,*/*")).await;
     assert_eq!(resp.headers()["content-type"], "image/webp");
     assert_eq!(resp.headers()["vary"], "Accept");
+    // AVIF is best effort, as at Cloudflare: WebP, named by Content-Type.
+    let resp = img("width=64,format=avif", &id, None).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/webp");
+    assert!(resp.headers().get("vary").is_none(), "format=avif does not vary");
+    assert_eq!(&resp.bytes().await.unwrap()[8..12], b"WEBP");
     let resp = img("width=64,format=png", &id, Some("image/webp")).await;
     assert_eq!(resp.headers()["content-type"], "image/png");
     assert!(resp.headers().get("vary").is_none(), "an explicit format does not vary");

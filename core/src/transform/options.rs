@@ -204,7 +204,8 @@ keywords! {
     Format {
         /// The best format the client accepts; see [`negotiate`].
         Auto = "auto",
-        /// AVIF (the pipeline may refuse it).
+        /// AVIF (the pipeline writes WebP instead, see
+        /// [`super::pipeline::output_format`]).
         Avif = "avif",
         /// WebP.
         Webp = "webp",

@@ -73,7 +73,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         }
     };
     let accept = req.headers().get("accept").ok().flatten();
-    let format = pipeline::output_format(&opts, accept.as_deref(), record.format != "jpeg")?;
+    let format = pipeline::output_format(&opts, accept.as_deref(), record.format != "jpeg");
     let variant = format.map_or("json", OutputFormat::as_str);
     let canonical = format!("{}{policy_key}", opts.canonical());
     let etag = etag(&id, &canonical, variant);
@@ -170,7 +170,7 @@ pub async fn transform(mut req: Request, ctx: RouteContext<()>) -> ApiResult<Res
     let source = req.bytes().await?;
     let probe = codec::probe(&source, &limits)?;
     let accept = req.headers().get("accept").ok().flatten();
-    let format = pipeline::output_format(&opts, accept.as_deref(), probe.has_alpha)?;
+    let format = pipeline::output_format(&opts, accept.as_deref(), probe.has_alpha);
     let (bytes, ct) = encode_output(pipeline::run(&source, &opts, format, &limits)?)?;
     let headers = Headers::new();
     headers.set("content-type", &ct)?;
