@@ -167,6 +167,31 @@ async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
 }
 
 #[tokio::test]
+async fn a_png_at_the_decode_budget_to_a_large_output_fits_the_memory_budget() {
+    // The largest decode there is (no DCT scaling for PNG: 4096x3050 RGBA
+    // is 47.7 MiB of the 48 MiB budget) to a 3000 px PNG: the source, the
+    // decoded image and the output are alive together, so no step may add
+    // another full-size buffer (it did: 144 MiB before decoding and
+    // resampling worked in place and in bands).
+    let src = photo("coffee.png");
+    let probe = codec::probe(&src, &Limits::default()).unwrap();
+    let small = codec::decode(&src, &probe, None, &Limits::default()).unwrap();
+    let whole = Rect { x: 0, y: 0, w: small.width(), h: small.height() };
+    let big: RgbaImage = resample::resize(small, whole, (4096, 3050));
+    let png = codec::encode(&big, OutputFormat::Png, 80, [255, 255, 255]).unwrap().bytes;
+    drop(big);
+    assert!(png.len() < 25_000_000, "{} bytes", png.len());
+    let (status, body) = upload(&token_a(), png, "image/png").await;
+    assert!(status == 201 || status == 200, "{status} {body}");
+    let id = body["id"].as_str().unwrap();
+    let (_, ct, dims) = fetch_dims("width=3000,format=png", id).await;
+    assert_eq!((ct.as_str(), dims), ("image/png", (3000, 2234)));
+    let m: Value = client().get(format!("{}/__dev/memory", worker())).send().await.unwrap().json().await.unwrap();
+    let peak = m["wasm_memory_peak_bytes"].as_u64().unwrap();
+    assert!(peak <= 112 * 1024 * 1024, "wasm memory peak {peak} over 112 MiB");
+}
+
+#[tokio::test]
 async fn exif_orientation_is_applied() {
     let rotated = edgepix_e2e::with_exif_orientation(&photo("rocket.jpg"), 6); // stored 640x427
     let (status, body) = upload(&token_a(), rotated, "image/jpeg").await;

@@ -34,10 +34,10 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
             let (w, h) = (u32::from(info.width), u32::from(info.height));
             let rgba = match info.pixel_format {
-                jpeg_decoder::PixelFormat::RGB24 => expand(&pixels, 3, |p| [p[0], p[1], p[2], 255]),
-                jpeg_decoder::PixelFormat::L8 => expand(&pixels, 1, |p| [p[0], p[0], p[0], 255]),
-                jpeg_decoder::PixelFormat::L16 => expand(&pixels, 2, |p| [p[0], p[0], p[0], 255]),
-                jpeg_decoder::PixelFormat::CMYK32 => expand(&pixels, 4, cmyk_to_rgba),
+                jpeg_decoder::PixelFormat::RGB24 => expand(pixels, 3, |p| [p[0], p[1], p[2], 255]),
+                jpeg_decoder::PixelFormat::L8 => expand(pixels, 1, |p| [p[0], p[0], p[0], 255]),
+                jpeg_decoder::PixelFormat::L16 => expand(pixels, 2, |p| [p[0], p[0], p[0], 255]),
+                jpeg_decoder::PixelFormat::CMYK32 => expand(pixels, 4, cmyk_to_rgba),
             };
             RgbaImage::from_vec(w, h, rgba).map_err(|e| corrupt(e.to_string()))
         }
@@ -47,14 +47,19 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16 | png::Transformations::ALPHA);
             d.set_limits(png::Limits { bytes: usize::try_from(limits.decode_budget).unwrap_or(usize::MAX) });
             let mut reader = d.read_info().map_err(|e| corrupt(e.to_string()))?;
-            let mut buf = vec![0; reader.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?];
+            let rows = reader.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?;
+            // The decoder writes at the front of a buffer the size of the
+            // RGBA image, which `expand` then fills in place: no second
+            // full-size buffer is ever alive.
+            let mut buf = Vec::with_capacity(rows.max(probe.width as usize * probe.height as usize * 4));
+            buf.resize(rows, 0);
             let frame = reader.next_frame(&mut buf).map_err(|e| corrupt(e.to_string()))?;
             buf.truncate(frame.buffer_size());
             let rgba = match frame.color_type {
                 png::ColorType::Rgba => buf,
-                png::ColorType::Rgb => expand(&buf, 3, |p| [p[0], p[1], p[2], 255]),
-                png::ColorType::GrayscaleAlpha => expand(&buf, 2, |p| [p[0], p[0], p[0], p[1]]),
-                png::ColorType::Grayscale => expand(&buf, 1, |p| [p[0], p[0], p[0], 255]),
+                png::ColorType::Rgb => expand(buf, 3, |p| [p[0], p[1], p[2], 255]),
+                png::ColorType::GrayscaleAlpha => expand(buf, 2, |p| [p[0], p[0], p[0], p[1]]),
+                png::ColorType::Grayscale => expand(buf, 1, |p| [p[0], p[0], p[0], 255]),
                 png::ColorType::Indexed => return Err(corrupt("palette not expanded".to_owned())),
             };
             RgbaImage::from_vec(frame.width, frame.height, rgba).map_err(|e| corrupt(e.to_string()))
@@ -75,13 +80,15 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             let mut d = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
             let (w, h) = d.dimensions();
             let size = d.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?;
-            let mut buf = vec![0; size];
+            // Room for RGBA, so that `expand` works in place.
+            let mut buf = Vec::with_capacity(size.max(w as usize * h as usize * 4));
+            buf.resize(size, 0);
             if d.is_animated() {
                 d.read_frame(&mut buf).map_err(|e| corrupt(e.to_string()))?;
             } else {
                 d.read_image(&mut buf).map_err(|e| corrupt(e.to_string()))?;
             }
-            let rgba = if d.has_alpha() { buf } else { expand(&buf, 3, |p| [p[0], p[1], p[2], 255]) };
+            let rgba = if d.has_alpha() { buf } else { expand(buf, 3, |p| [p[0], p[1], p[2], 255]) };
             RgbaImage::from_vec(w, h, rgba).map_err(|e| corrupt(e.to_string()))
         }
     }
@@ -104,12 +111,19 @@ pub fn validate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), Code
     }
 }
 
-fn expand(src: &[u8], n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(src.len() / n * 4);
-    for p in src.chunks_exact(n) {
-        out.extend_from_slice(&f(p));
+/// Turns `buf`, pixels of `n` bytes (1-4), into RGBA in place: the buffer
+/// grows (within its capacity when the caller reserved it) and pixels are
+/// rewritten from the last to the first, so each is read before a wider
+/// one overwrites it (pixel `i` is read at `n * i` and written at `4 * i`).
+fn expand(mut buf: Vec<u8>, n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
+    let px = buf.len() / n;
+    buf.resize(px * 4, 0);
+    for i in (0..px).rev() {
+        let mut p = [0; 4];
+        p[..n].copy_from_slice(&buf[i * n..i * n + n]);
+        buf[i * 4..i * 4 + 4].copy_from_slice(&f(&p[..n]));
     }
-    out
+    buf
 }
 
 /// jpeg-decoder takes Adobe CMYK as stored inverted and hands it over

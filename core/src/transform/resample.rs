@@ -1,8 +1,8 @@
 //! Cropping and resampling (Lanczos3, alpha-aware) and padding.
 
-use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::images::TypedImage;
 use fast_image_resize::pixels::U8x4;
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, MulDiv, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::pixel::{Rect, RgbaImage};
 
@@ -24,22 +24,59 @@ pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     if (w, h) == (src.width(), src.height()) {
         return src;
     }
+    let (sw, sh) = (src.width(), src.height());
+    let mut src = src.into_vec();
     let mut out = vec![0; w as usize * h as usize * 4];
-    // Typed to RGBA, so that only this pixel type's code is built (the
-    // untyped `Resizer::resize` carries all thirteen into the Worker).
-    let (Ok(view), Ok(mut dst)) = (TypedImageRef::<U8x4>::from_buffer(src.width(), src.height(), src.data()), TypedImage::<U8x4>::from_buffer(w, h, &mut out)) else {
-        return RgbaImage::filled(w, h, [0, 0, 0, 0]);
-    };
     // Alpha-aware: colours are premultiplied for the filter and divided
-    // back. For an opaque image both steps are the identity, and skipping
-    // them saves a full-size copy and two passes (the same pixels come out).
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(src.has_transparency());
-    if Resizer::new().resize_typed(&view, &mut dst, &options).is_err() {
-        return RgbaImage::filled(w, h, [0, 0, 0, 0]);
+    // back, as fast_image_resize does with `use_alpha`, but in place (it
+    // would premultiply into a copy as large as the source). For an opaque
+    // image both steps are the identity and are skipped.
+    let alpha = src.chunks_exact(4).any(|p| p[3] != 255);
+    let resized = lanczos3(&mut src, (sw, sh), &mut out, (w, h), alpha);
+    drop(src);
+    match resized {
+        Some(()) => RgbaImage::from_vec(w, h, out).unwrap_or_else(|_| RgbaImage::filled(w, h, [0, 0, 0, 0])),
+        None => RgbaImage::filled(w, h, [0, 0, 0, 0]),
     }
-    drop(dst);
-    RgbaImage::from_vec(w, h, out).unwrap_or_else(|_| RgbaImage::filled(w, h, [0, 0, 0, 0]))
 }
+
+/// Resamples the RGBA pixels `src` into `out` with Lanczos3, premultiplying
+/// `src` in place first when `alpha`. Typed to RGBA, so that only this
+/// pixel type's code is built (the untyped `Resizer::resize` carries all
+/// thirteen into the Worker). `None` when a buffer does not match its size.
+fn lanczos3(src: &mut [u8], from: (u32, u32), out: &mut [u8], to: (u32, u32), alpha: bool) -> Option<()> {
+    let mul_div = MulDiv::default();
+    let mut view = TypedImage::<U8x4>::from_buffer(from.0, from.1, src).ok()?;
+    if alpha {
+        mul_div.multiply_alpha_inplace_typed(&mut view).ok()?;
+    }
+    // fast_image_resize filters columns first, into a buffer as wide as
+    // the source and as tall as the output: for a 12 MP source and a large
+    // output that is tens of megabytes more. Bands of output rows, each
+    // from the source rows under it (the filter still reads across the
+    // band's edges), keep that buffer to a band's height.
+    let band = (BAND_BYTES / (u64::from(from.0) * 4)).clamp(1, u64::from(to.1)) as u32;
+    let scale = f64::from(from.1) / f64::from(to.1);
+    let mut resizer = Resizer::new();
+    for (i, rows) in out.chunks_mut((band * to.0 * 4) as usize).enumerate() {
+        let y0 = i as u32 * band;
+        let n = (rows.len() / (to.0 as usize * 4)) as u32;
+        let mut dst = TypedImage::<U8x4>::from_buffer(to.0, n, rows).ok()?;
+        let top = f64::from(y0) * scale;
+        let options = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+            .use_alpha(false)
+            .crop(0.0, top, f64::from(from.0), (f64::from(n) * scale).min(f64::from(from.1) - top));
+        resizer.resize_typed(&view, &mut dst, &options).ok()?;
+        if alpha {
+            mul_div.divide_alpha_inplace_typed(&mut dst).ok()?;
+        }
+    }
+    Some(())
+}
+
+/// The most bytes of the resampler's intermediate buffer (see [`lanczos3`]).
+const BAND_BYTES: u64 = 4 << 20;
 
 /// Copies the pixels of `r` (inside `src`) into a new image.
 pub fn extract(src: &RgbaImage, r: Rect) -> RgbaImage {
@@ -83,17 +120,39 @@ mod tests {
     }
 
     #[test]
-    fn opaque_images_skip_premultiplication_with_the_same_pixels() {
+    fn premultiplies_in_place_with_the_pixels_of_fast_image_resizes_own_path() {
+        use fast_image_resize::images::TypedImageRef;
         let (w, h) = (97, 61);
-        let data: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7 % 251) as u8, (i * 13 % 241) as u8, (i / w * 3) as u8, 255]).collect();
-        let src = RgbaImage::from_vec(w, h, data).unwrap();
-        let ours = resize(src.clone(), Rect { x: 0, y: 0, w, h }, (40, 23));
-        let mut theirs = vec![0; 40 * 23 * 4];
-        let view = TypedImageRef::<U8x4>::from_buffer(w, h, src.data()).unwrap();
-        let mut dst = TypedImage::<U8x4>::from_buffer(40, 23, &mut theirs).unwrap();
-        let premultiplied = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(true);
-        Resizer::new().resize_typed(&view, &mut dst, &premultiplied).unwrap();
-        assert_eq!(ours.data(), &theirs[..]);
+        for alpha in [|_: u32| 255u8, |i: u32| (i * 5 % 256) as u8, |i: u32| if i % 7 == 0 { 0 } else { 200 }] {
+            let data: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7 % 251) as u8, (i * 13 % 241) as u8, (i / w * 3) as u8, alpha(i)]).collect();
+            let src = RgbaImage::from_vec(w, h, data).unwrap();
+            let ours = resize(src.clone(), Rect { x: 0, y: 0, w, h }, (40, 23));
+            let mut theirs = vec![0; 40 * 23 * 4];
+            let view = TypedImageRef::<U8x4>::from_buffer(w, h, src.data()).unwrap();
+            let mut dst = TypedImage::<U8x4>::from_buffer(40, 23, &mut theirs).unwrap();
+            let premultiplied = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(true);
+            Resizer::new().resize_typed(&view, &mut dst, &premultiplied).unwrap();
+            assert_eq!(ours.data(), &theirs[..], "alpha of pixel 1: {}", alpha(1));
+        }
+    }
+
+    #[test]
+    fn bands_give_the_pixels_of_one_pass() {
+        use fast_image_resize::images::TypedImageRef;
+        // Wide enough that a band is a few output rows.
+        for (w, h, to) in [(9000u32, 700u32, (3000u32, 233u32)), (9000, 300, (4000, 600)), (4096, 3050, (3000, 2234)), (4000, 3000, (1024, 768))] {
+            let data: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7 % 251) as u8, (i * 13 % 241) as u8, (i / w * 3) as u8, 255]).collect();
+            let src = RgbaImage::from_vec(w, h, data).unwrap();
+            let ours = resize(src.clone(), Rect { x: 0, y: 0, w, h }, to);
+            let mut theirs = vec![0; (to.0 * to.1 * 4) as usize];
+            let view = TypedImageRef::<U8x4>::from_buffer(w, h, src.data()).unwrap();
+            let mut dst = TypedImage::<U8x4>::from_buffer(to.0, to.1, &mut theirs).unwrap();
+            let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(false);
+            Resizer::new().resize_typed(&view, &mut dst, &options).unwrap();
+            let off = ours.data().iter().zip(&theirs).filter(|(a, b)| a != b).count();
+            let worst = ours.data().iter().zip(&theirs).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+            assert_eq!((off, worst), (0, 0), "{w}x{h} -> {to:?}");
+        }
     }
 
     #[test]
