@@ -24,14 +24,14 @@ pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     if (w, h) == (src.width(), src.height()) {
         return src;
     }
-    let (sw, sh) = (src.width(), src.height());
-    let mut src = src.into_vec();
-    let mut out = vec![0; w as usize * h as usize * 4];
     // Alpha-aware: colours are premultiplied for the filter and divided
     // back, as fast_image_resize does with `use_alpha`, but in place (it
     // would premultiply into a copy as large as the source). For an opaque
     // image both steps are the identity and are skipped.
-    let alpha = src.chunks_exact(4).any(|p| p[3] != 255);
+    let alpha = src.has_transparency();
+    let (sw, sh) = (src.width(), src.height());
+    let mut src = src.into_vec();
+    let mut out = vec![0; w as usize * h as usize * 4];
     let resized = lanczos3(&mut src, (sw, sh), &mut out, (w, h), alpha);
     drop(src);
     match resized {
