@@ -9,18 +9,11 @@ use crate::pixel::{Rect, RgbaImage};
 /// Crops `src` to `crop` and resamples the result to `to` (width, height).
 ///
 /// Like libvips' extract-then-resize, pixels outside `crop` never bleed
-/// into the result: the region is copied out first (it is at most the
-/// decoded image, which shrink-on-load keeps small).
+/// into the result: the region is moved out first (in place).
 pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     let (w, h) = (to.0.max(1), to.1.max(1));
     let crop = crop.clamp_to(src.width(), src.height());
-    let src = if crop == (Rect { x: 0, y: 0, w: src.width(), h: src.height() }) || crop.is_empty() {
-        src
-    } else {
-        let cropped = extract(&src, crop);
-        drop(src);
-        cropped
-    };
+    let src = if crop == (Rect { x: 0, y: 0, w: src.width(), h: src.height() }) || crop.is_empty() { src } else { extract_in_place(src, crop) };
     if (w, h) == (src.width(), src.height()) {
         return src;
     }
@@ -88,6 +81,22 @@ pub fn extract(src: &RgbaImage, r: Rect) -> RgbaImage {
         out.extend_from_slice(&src.data()[s..s + row]);
     }
     RgbaImage::from_vec(r.w, r.h, out).unwrap_or_else(|_| RgbaImage::filled(r.w, r.h, [0, 0, 0, 0]))
+}
+
+/// [`extract`] without a second buffer: the pixels of `r` (clamped to
+/// `src`) move to the front of `src`'s own buffer. Each row moves to an
+/// offset no later than its own, so rows are moved first to last.
+pub fn extract_in_place(src: RgbaImage, r: Rect) -> RgbaImage {
+    let r = r.clamp_to(src.width(), src.height());
+    let stride = src.width() as usize * 4;
+    let row = r.w as usize * 4;
+    let mut data = src.into_vec();
+    for (i, y) in (r.y as usize..(r.y + r.h) as usize).enumerate() {
+        let s = y * stride + r.x as usize * 4;
+        data.copy_within(s..s + row, i * row);
+    }
+    data.truncate(row * r.h as usize);
+    RgbaImage::from_vec(r.w, r.h, data).unwrap_or_else(|_| RgbaImage::filled(r.w, r.h, [0, 0, 0, 0]))
 }
 
 /// Places `img` at `offset` on a `canvas` filled with `background`.
@@ -166,6 +175,22 @@ mod tests {
         }
         let right = resize(src, Rect { x: 10, y: 0, w: 10, h: 10 }, (5, 5));
         assert!(right.data().chunks(4).all(|p| p == [255, 255, 255, 255]));
+    }
+
+    #[test]
+    fn extract_in_place_moves_the_region_and_matches_extract() {
+        let (w, h) = (13u32, 9u32);
+        let data: Vec<u8> = (0..w * h).flat_map(|i| [(i % w) as u8, (i / w) as u8, 7, 255]).collect();
+        let src = RgbaImage::from_vec(w, h, data).unwrap();
+        let copied = extract(&src, Rect { x: 3, y: 2, w: 8, h: 5 });
+        let out = extract_in_place(src, Rect { x: 3, y: 2, w: 8, h: 5 });
+        assert_eq!(out, copied);
+        assert_eq!((out.width(), out.height()), (8, 5));
+        for (i, p) in out.data().chunks(4).enumerate() {
+            assert_eq!(p, [3 + (i % 8) as u8, 2 + (i / 8) as u8, 7, 255], "pixel {i}");
+        }
+        let clamped = extract_in_place(RgbaImage::filled(4, 4, [1, 2, 3, 4]), Rect { x: 2, y: 3, w: 9, h: 9 });
+        assert_eq!((clamped.width(), clamped.height(), clamped.data()), (2, 1, &[1, 2, 3, 4, 1, 2, 3, 4][..]));
     }
 
     #[test]
