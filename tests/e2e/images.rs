@@ -145,25 +145,35 @@ async fn transform_endpoint_stores_nothing() {
     assert_eq!(unauthenticated.status(), 401);
 }
 
-#[tokio::test]
-async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
-    // A real photo upscaled to 8000x6000 and encoded as JPEG here.
-    let src = photo("chelsea.png");
+/// A real photo upscaled to `size` and encoded here as `format`, uploaded
+/// (it must stay under the 25 MB body limit); its id.
+async fn upload_upscaled(name: &str, size: (u32, u32), format: OutputFormat) -> String {
+    let src = photo(name);
     let probe = codec::probe(&src, &Limits::default()).unwrap();
     let small = codec::decode(&src, &probe, None, &Limits::default()).unwrap();
     let whole = Rect { x: 0, y: 0, w: small.width(), h: small.height() };
-    let big: RgbaImage = resample::resize(small, whole, (8000, 6000));
-    let jpeg = codec::encode(&big, OutputFormat::Jpeg, 85, [255, 255, 255]).unwrap().bytes;
+    let big: RgbaImage = resample::resize(small, whole, size);
+    let bytes = codec::encode(&big, format, 85, [255, 255, 255]).unwrap().bytes;
     drop(big);
-    assert!(jpeg.len() < 25_000_000, "{} bytes", jpeg.len());
-    let (status, body) = upload(&token_a(), jpeg, "image/jpeg").await;
+    assert!(bytes.len() < 25_000_000, "{} bytes", bytes.len());
+    let (status, body) = upload(&token_a(), bytes, format.mime()).await;
     assert!(status == 201 || status == 200, "{status} {body}");
-    let id = body["id"].as_str().unwrap();
-    let (_, _, dims) = fetch_dims("width=1024,format=jpeg", id).await;
-    assert_eq!(dims, (1024, 768));
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// The Worker's wasm memory peak so far, held to the 112 MiB budget.
+async fn assert_memory_within_budget() {
     let m: Value = client().get(format!("{}/__dev/memory", worker())).send().await.unwrap().json().await.unwrap();
     let peak = m["wasm_memory_peak_bytes"].as_u64().unwrap();
     assert!(peak <= 112 * 1024 * 1024, "wasm memory peak {peak} over 112 MiB");
+}
+
+#[tokio::test]
+async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
+    let id = upload_upscaled("chelsea.png", (8000, 6000), OutputFormat::Jpeg).await;
+    let (_, _, dims) = fetch_dims("width=1024,format=jpeg", &id).await;
+    assert_eq!(dims, (1024, 768));
+    assert_memory_within_budget().await;
 }
 
 #[tokio::test]
@@ -173,22 +183,10 @@ async fn a_png_at_the_decode_budget_to_a_large_output_fits_the_memory_budget() {
     // decoded image and the output are alive together, so no step may add
     // another full-size buffer (it did: 144 MiB before decoding and
     // resampling worked in place and in bands).
-    let src = photo("coffee.png");
-    let probe = codec::probe(&src, &Limits::default()).unwrap();
-    let small = codec::decode(&src, &probe, None, &Limits::default()).unwrap();
-    let whole = Rect { x: 0, y: 0, w: small.width(), h: small.height() };
-    let big: RgbaImage = resample::resize(small, whole, (4096, 3050));
-    let png = codec::encode(&big, OutputFormat::Png, 80, [255, 255, 255]).unwrap().bytes;
-    drop(big);
-    assert!(png.len() < 25_000_000, "{} bytes", png.len());
-    let (status, body) = upload(&token_a(), png, "image/png").await;
-    assert!(status == 201 || status == 200, "{status} {body}");
-    let id = body["id"].as_str().unwrap();
-    let (_, ct, dims) = fetch_dims("width=3000,format=png", id).await;
+    let id = upload_upscaled("coffee.png", (4096, 3050), OutputFormat::Png).await;
+    let (_, ct, dims) = fetch_dims("width=3000,format=png", &id).await;
     assert_eq!((ct.as_str(), dims), ("image/png", (3000, 2234)));
-    let m: Value = client().get(format!("{}/__dev/memory", worker())).send().await.unwrap().json().await.unwrap();
-    let peak = m["wasm_memory_peak_bytes"].as_u64().unwrap();
-    assert!(peak <= 112 * 1024 * 1024, "wasm memory peak {peak} over 112 MiB");
+    assert_memory_within_budget().await;
 }
 
 #[tokio::test]
