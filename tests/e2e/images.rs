@@ -200,6 +200,46 @@ async fn exif_orientation_is_applied() {
     assert_eq!(dims, (100, 150), "displayed upright: portrait");
 }
 
+/// The mean absolute difference of two same-sized images' RGB bytes.
+fn mean_abs_diff(a: &RgbaImage, b: &RgbaImage) -> f64 {
+    assert_eq!((a.width(), a.height()), (b.width(), b.height()));
+    let sum: u64 = a.data().chunks_exact(4).zip(b.data().chunks_exact(4)).map(|(p, q)| (0..3).map(|i| u64::from(p[i].abs_diff(q[i]))).sum::<u64>()).sum();
+    sum as f64 / (f64::from(a.width()) * f64::from(a.height()) * 3.0)
+}
+
+#[tokio::test]
+async fn png_and_webp_exif_orientation_is_applied() {
+    // rocket.jpg (640x427) re-encoded, then given orientation 8 (turned a
+    // quarter counter-clockwise to display): a PNG `eXIf` chunk, a WebP
+    // `EXIF` chunk in the extended format.
+    let jpeg = photo("rocket.jpg");
+    let p = codec::probe(&jpeg, &Limits::default()).unwrap();
+    let pixels = codec::decode(&jpeg, &p, None, &Limits::default()).unwrap();
+    let png = codec::encode(&pixels, OutputFormat::Png, 90, [0; 3]).unwrap().bytes;
+    let webp = codec::encode(&pixels, OutputFormat::Webp, 90, [0; 3]).unwrap().bytes;
+    for (body, ct) in [
+        (edgepix_e2e::png_with_exif_orientation(&png, 8), "image/png"),
+        (edgepix_e2e::webp_with_exif_orientation(&webp, 640, 427, 8), "image/webp"),
+    ] {
+        let (status, rec) = upload(&token_a(), body, ct).await;
+        assert!(status == 201 || status == 200, "{ct}: {status} {rec}");
+        assert_eq!((rec["width"].as_u64(), rec["height"].as_u64(), rec["orientation"].as_u64()), (Some(427), Some(640), Some(8)), "{ct}");
+        let id = rec["id"].as_str().unwrap();
+        let resp = img("width=100,format=png", id, None).await;
+        assert_eq!(resp.status(), 200, "{ct}");
+        let out = resp.bytes().await.unwrap();
+        let p = codec::probe(&out, &Limits::default()).unwrap();
+        let shown = codec::decode(&out, &p, None, &Limits::default()).unwrap();
+        assert_eq!((shown.width(), shown.height()), (100, 150), "{ct}: displayed upright, portrait");
+        // Orientation 8 shows the stored top row as the left column: the
+        // sky at the photo's top is on the left.
+        let upright = resample::resize(pixels.clone(), Rect { x: 0, y: 0, w: 640, h: 427 }, (150, 100));
+        let turned = |tag| edgepix_core::transform::orient::Orientation::from_exif(tag).apply(upright.clone());
+        let (right, wrong) = (mean_abs_diff(&shown, &turned(8)), mean_abs_diff(&shown, &turned(6)));
+        assert!(right < 4.0 && wrong > 4.0 * right, "{ct}: mean difference {right:.2} from orientation 8, {wrong:.2} from 6");
+    }
+}
+
 #[tokio::test]
 async fn every_option_is_applied() {
     let id = uploaded("coffee.png").await; // 600x400

@@ -107,10 +107,9 @@ pub async fn pool_post(base: &str, target: &str, body: Vec<u8>, secret: &str, sk
         .expect("pool answers")
 }
 
-/// A JPEG with an EXIF APP1 segment carrying `orientation`, inserted after
-/// SOI.
-pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    // TIFF, big-endian: header, IFD0 with one entry (0x0112 SHORT 1).
+/// A minimal big-endian TIFF block (EXIF's layout): IFD0 with one entry,
+/// the orientation tag (0x0112, SHORT) set to `orientation`.
+fn exif_block(orientation: u16) -> Vec<u8> {
     let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
     tiff.extend_from_slice(&1u16.to_be_bytes());
     tiff.extend_from_slice(&0x0112u16.to_be_bytes());
@@ -119,14 +118,69 @@ pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     tiff.extend_from_slice(&orientation.to_be_bytes());
     tiff.extend_from_slice(&[0, 0]);
     tiff.extend_from_slice(&0u32.to_be_bytes());
+    tiff
+}
+
+/// A JPEG with an EXIF APP1 segment carrying `orientation`, inserted after
+/// SOI.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
+    app1.extend_from_slice(&exif_block(orientation));
     let mut out = jpeg[..2].to_vec();
     out.extend_from_slice(&[0xFF, 0xE1]);
     out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
     out.extend_from_slice(&app1);
     out.extend_from_slice(&jpeg[2..]);
     out
+}
+
+/// A PNG with an `eXIf` chunk carrying `orientation`, inserted after IHDR
+/// (which is 8 + 25 bytes into every PNG).
+pub fn png_with_exif_orientation(png: &[u8], orientation: u16) -> Vec<u8> {
+    let tiff = exif_block(orientation);
+    let mut typed = b"eXIf".to_vec();
+    typed.extend_from_slice(&tiff);
+    let mut out = png[..33].to_vec();
+    out.extend_from_slice(&(tiff.len() as u32).to_be_bytes());
+    out.extend_from_slice(&typed);
+    out.extend_from_slice(&crc32(&typed).to_be_bytes());
+    out.extend_from_slice(&png[33..]);
+    out
+}
+
+/// A simple-format WebP (one `VP8 ` or `VP8L` chunk) of a `width` x
+/// `height` opaque image rewritten in the extended format, with an `EXIF`
+/// chunk carrying `orientation`.
+pub fn webp_with_exif_orientation(webp: &[u8], width: u32, height: u32, orientation: u16) -> Vec<u8> {
+    let mut vp8x = vec![0x08, 0, 0, 0]; // flags: EXIF
+    vp8x.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    let exif = exif_block(orientation);
+    let mut body = b"WEBP".to_vec();
+    for (id, data) in [(&b"VP8X"[..], &vp8x[..]), (&b"EXIF"[..], &exif[..])] {
+        body.extend_from_slice(id);
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        if id == b"VP8X" {
+            body.extend_from_slice(&webp[12..]); // the image chunk
+        }
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// CRC-32 (ISO-HDLC, PNG's), bit by bit.
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+    }
+    !c
 }
 
 /// `jpeg`'s pixels turned a quarter counter-clockwise and stored with EXIF

@@ -144,7 +144,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, CodecError> {
                     return Err(corrupt(format!("a {fw}x{fh} frame does not fit the {w}x{h} canvas")));
                 }
             }
-            (w, h, 1, d.has_alpha())
+            (w, h, webp_exif(bytes).map_or(1, exif_orientation), d.has_alpha())
         }
     };
     if width == 0 || height == 0 {
@@ -160,7 +160,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, CodecError> {
 }
 
 /// Width, height, orientation and alpha from a PNG's IHDR (it must come
-/// first, at a fixed offset).
+/// first, at a fixed offset) and its `eXIf` chunk.
 fn png_header(bytes: &[u8]) -> Option<(u32, u32, u8, bool)> {
     if bytes.get(12..16)? != b"IHDR" {
         return None;
@@ -169,7 +169,42 @@ fn png_header(bytes: &[u8]) -> Option<(u32, u32, u8, bool)> {
     let color_type = *bytes.get(25)?;
     // 4 = grey+alpha, 6 = RGBA, 3 = palette (may carry tRNS).
     let has_alpha = matches!(color_type, 3 | 4 | 6);
-    Some((be(16)?, be(20)?, 1, has_alpha))
+    Some((be(16)?, be(20)?, png_exif(bytes).map_or(1, exif_orientation), has_alpha))
+}
+
+/// The payload of a PNG's `eXIf` chunk, if one comes before the image
+/// data: the PNG specification puts it there, and browsers read it only
+/// there.
+fn png_exif(bytes: &[u8]) -> Option<&[u8]> {
+    let mut at = 8usize;
+    loop {
+        let len = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+        let data = at + 8;
+        match bytes.get(at + 4..data)? {
+            b"eXIf" => return bytes.get(data..data.checked_add(len)?),
+            b"IDAT" | b"IEND" => return None,
+            // Length and type, the data, then its CRC.
+            _ => at = data.checked_add(len)?.checked_add(4)?,
+        }
+    }
+}
+
+/// The payload of a WebP file's `EXIF` chunk. Only the extended format
+/// (a `VP8X` chunk first) carries metadata chunks.
+fn webp_exif(bytes: &[u8]) -> Option<&[u8]> {
+    if bytes.get(12..16)? != b"VP8X" {
+        return None;
+    }
+    let mut at = 12usize;
+    loop {
+        let len = u32::from_le_bytes(bytes.get(at + 4..at + 8)?.try_into().ok()?) as usize;
+        let data = at + 8;
+        if bytes.get(at..at + 4)? == b"EXIF" {
+            return bytes.get(data..data.checked_add(len)?);
+        }
+        // Chunks are padded to an even length.
+        at = data.checked_add(len)?.checked_add(len & 1)?;
+    }
 }
 
 /// The sizes that the `VP8 ` and `VP8L` frame headers of a WebP file
@@ -209,7 +244,10 @@ fn webp_frame_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
 }
 
 /// The EXIF orientation tag (1-8) of a raw TIFF/EXIF block, 1 if absent.
+/// The block may start with JPEG's `Exif\0\0` marker, as some PNG and
+/// WebP writers (libvips among them) leave it in.
 fn exif_orientation(raw: &[u8]) -> u8 {
+    let raw = raw.strip_prefix(b"Exif\0\0").unwrap_or(raw);
     let Ok(exif) = exif::Reader::new().read_raw(raw.to_vec()) else { return 1 };
     exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
         .and_then(|f| f.value.get_uint(0))
@@ -231,6 +269,74 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x1cftypavif"), Err(CodecError::UnsupportedFormat(Some("avif"))));
         assert_eq!(sniff(b"<svg>"), Err(CodecError::UnsupportedFormat(None)));
         assert_eq!(sniff(b""), Err(CodecError::Empty));
+    }
+
+    /// Written by libvips (sharp's `withMetadata({ orientation: 6 })`): a
+    /// 6x4 image whose EXIF block starts with `Exif\0\0`, in a PNG `eXIf`
+    /// chunk and in a lossless WebP's `EXIF` chunk (with `VP8X` and
+    /// `ICCP`).
+    #[test]
+    fn png_and_webp_exif_orientation_is_read() {
+        for file in [&include_bytes!("testdata/exif-orientation-6.png")[..], &include_bytes!("testdata/exif-orientation-6.webp")[..]] {
+            let p = probe(file, &Limits::default()).unwrap();
+            assert_eq!((p.width, p.height, p.orientation, p.display_size()), (6, 4, 6, (4, 6)), "{:?}", p.format);
+        }
+    }
+
+    /// A PNG with `chunk` (type and data) inserted after IHDR, or after
+    /// the first IDAT when `late`.
+    fn png_with_chunk(kind: &[u8; 4], data: &[u8], late: bool) -> Vec<u8> {
+        let png = include_bytes!("testdata/exif-orientation-6.png");
+        let mut chunks = Vec::new();
+        let mut at = 8;
+        while at + 8 <= png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            chunks.push(&png[at..at + 12 + len]);
+            at += 12 + len;
+        }
+        let mut out = png[..8].to_vec();
+        let mut inserted = false;
+        for c in chunks {
+            let t = &c[4..8];
+            if t == b"eXIf" {
+                continue;
+            }
+            out.extend_from_slice(c);
+            if !inserted && (t == b"IHDR" && !late || t == b"IDAT" && late) {
+                out.extend((data.len() as u32).to_be_bytes());
+                out.extend(kind);
+                out.extend(data);
+                out.extend([0; 4]); // The CRC: the probe does not read it.
+                inserted = true;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn png_exif_counts_only_before_the_image_data() {
+        let tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x08\0\0\0\0\0\0";
+        let orientation = |png: &[u8]| probe(png, &Limits::default()).unwrap().orientation;
+        assert_eq!(orientation(&png_with_chunk(b"eXIf", tiff, false)), 8, "bare TIFF block");
+        assert_eq!(orientation(&png_with_chunk(b"eXIf", &[&b"Exif\0\0"[..], tiff].concat(), false)), 8, "with JPEG's marker");
+        assert_eq!(orientation(&png_with_chunk(b"eXIf", tiff, true)), 1, "after IDAT");
+        assert_eq!(orientation(&png_with_chunk(b"tEXt", b"k\0v", false)), 1, "no eXIf");
+        // A chunk length past the end stops the walk.
+        assert_eq!(orientation(&png_with_chunk(b"zzzz", &[], false)[..41]), 1);
+    }
+
+    #[test]
+    fn webp_exif_is_read_only_in_the_extended_format() {
+        let webp = include_bytes!("testdata/exif-orientation-6.webp");
+        assert_eq!(webp_exif(webp).map(exif_orientation), Some(6));
+        // The same chunks with the `VP8X` header renamed: not the extended
+        // format, so no metadata.
+        let mut simple = webp.to_vec();
+        simple[12..16].copy_from_slice(b"VP8Y");
+        assert_eq!(webp_exif(&simple), None);
+        // Truncated inside the EXIF chunk: no payload, no panic.
+        assert_eq!(webp_exif(&webp[..webp.len() - 10]), None);
+        assert_eq!(webp_exif(&webp[..14]), None);
     }
 
     #[test]
