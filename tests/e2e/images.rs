@@ -1,6 +1,6 @@
 //! `/img/{options}/{id}` and `/api/v1/transform` against the running Worker.
 
-use edgepix_core::codec::{self, Limits, OutputFormat};
+use edgepix_core::codec::{self, Chroma, Limits, OutputFormat};
 use edgepix_core::pixel::{Rect, RgbaImage};
 use edgepix_core::transform::resample;
 use edgepix_e2e::{client, photo, token_a, upload, worker};
@@ -148,15 +148,23 @@ async fn transform_endpoint_stores_nothing() {
 /// A real photo upscaled to `size` and encoded here as `format`, uploaded
 /// (it must stay under the 25 MB body limit); its id.
 async fn upload_upscaled(name: &str, size: (u32, u32), format: OutputFormat) -> String {
+    let bytes = codec::encode(&upscaled(name, size), format, 85, [255, 255, 255]).unwrap().bytes;
+    upload_large(bytes, format.mime()).await
+}
+
+/// Test photo `name` resized to `size`.
+fn upscaled(name: &str, size: (u32, u32)) -> RgbaImage {
     let src = photo(name);
     let probe = codec::probe(&src, &Limits::default()).unwrap();
     let small = codec::decode(&src, &probe, None, &Limits::default()).unwrap();
     let whole = Rect { x: 0, y: 0, w: small.width(), h: small.height() };
-    let big: RgbaImage = resample::resize(small, whole, size);
-    let bytes = codec::encode(&big, format, 85, [255, 255, 255]).unwrap().bytes;
-    drop(big);
+    resample::resize(small, whole, size)
+}
+
+/// Uploads `bytes` (under the 25 MB limit) as creator A: the asset's id.
+async fn upload_large(bytes: Vec<u8>, mime: &str) -> String {
     assert!(bytes.len() < 25_000_000, "{} bytes", bytes.len());
-    let (status, body) = upload(&token_a(), bytes, format.mime()).await;
+    let (status, body) = upload(&token_a(), bytes, mime).await;
     assert!(status == 201 || status == 200, "{status} {body}");
     body["id"].as_str().unwrap().to_owned()
 }
@@ -173,6 +181,21 @@ async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
     let id = upload_upscaled("chelsea.png", (8000, 6000), OutputFormat::Jpeg).await;
     let (_, _, dims) = fetch_dims("width=1024,format=jpeg", &id).await;
     assert_eq!(dims, (1024, 768));
+    assert_memory_within_budget().await;
+}
+
+#[tokio::test]
+async fn a_full_chroma_jpeg_at_the_decode_budget_fits_the_memory_budget() {
+    // 4096x3072 at q100 with chroma at full resolution (4:4:4, as photo
+    // editors export at top quality) to 2100 px: no DCT scale covers it
+    // but the whole image, and decoding that holds jpeg-decoder's three
+    // full-size planes, its RGB output and our RGBA at once (128 MiB of
+    // wasm memory, before the decoder's footprint was budgeted). It is
+    // decoded at 1/2 instead, and resampled up by 2.5 %.
+    let bytes = codec::encode_jpeg(&upscaled("coffee.png", (4096, 3072)), 100, [255; 3], Chroma::Full).unwrap().bytes;
+    let id = upload_large(bytes, "image/jpeg").await;
+    let (_, ct, dims) = fetch_dims("width=2100,format=jpeg", &id).await;
+    assert_eq!((ct.as_str(), dims), ("image/jpeg", (2100, 1575)));
     assert_memory_within_budget().await;
 }
 

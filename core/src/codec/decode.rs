@@ -8,9 +8,11 @@ use crate::pixel::RgbaImage;
 /// Decodes `bytes` (already probed) to RGBA in stored orientation.
 ///
 /// `at_least` is the smallest size, in stored orientation, the decoded image
-/// may have: JPEGs are decoded at the smallest DCT scale (1/1, 1/2, 1/4,
-/// 1/8) that still covers it. `None` decodes at full size. The decoded
-/// buffer must fit `limits.decode_budget`.
+/// should have: JPEGs are decoded at the smallest DCT scale (1/1, 1/2, 1/4,
+/// 1/8) that still covers it, or, when that decode would not fit its
+/// memory (see [`jpeg_footprint`]), at the largest scale that fits, which
+/// is smaller. `None` decodes at full size. The decoded buffer must fit
+/// `limits.decode_budget`.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits: &Limits) -> Result<RgbaImage, CodecError> {
     let corrupt = |reason: String| CodecError::Corrupt { format: probe.format.as_str(), reason };
     let check_budget = |w: u32, h: u32| {
@@ -21,15 +23,33 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
         SourceFormat::Jpeg => {
             let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
             d.read_info().map_err(|e| corrupt(e.to_string()))?;
-            let (w, h) = match at_least {
+            let sampling = jpeg_sampling(bytes).ok_or_else(|| corrupt("no frame header".to_owned()))?;
+            let peak_budget = limits.decode_budget / 4 * 9;
+            let footprint = |eighths: u32| jpeg_footprint(probe.width, probe.height, eighths, &sampling) + bytes.len() as u64;
+            // The scale, in eighths: the smallest that covers `at_least`,
+            // halved while its decode would not fit.
+            let eighths = match at_least {
                 Some((w, h)) => {
-                    let req = |v: u32| u16::try_from(v.max(1)).unwrap_or(u16::MAX);
-                    let (w, h) = d.scale(req(w), req(h)).map_err(|e| corrupt(e.to_string()))?;
-                    (u32::from(w), u32::from(h))
+                    let covers = |n: u32| (probe.width * n).div_ceil(8) >= w && (probe.height * n).div_ceil(8) >= h;
+                    let mut n = [1, 2, 4].into_iter().find(|&n| covers(n)).unwrap_or(8);
+                    while n > 1 && footprint(n) > peak_budget {
+                        n /= 2;
+                    }
+                    n
                 }
-                None => (probe.width, probe.height),
+                None => 8,
+            };
+            let (w, h) = if eighths == 8 {
+                (probe.width, probe.height)
+            } else {
+                let req = |v: u32| u16::try_from(v.div_ceil(8)).unwrap_or(u16::MAX);
+                let (w, h) = d.scale(req(probe.width * eighths), req(probe.height * eighths)).map_err(|e| corrupt(e.to_string()))?;
+                (u32::from(w), u32::from(h))
             };
             check_budget(w, h)?;
+            if footprint(eighths) > peak_budget {
+                return Err(CodecError::OverBudget { needed: footprint(eighths), budget: peak_budget });
+            }
             let pixels = d.decode().map_err(|e| corrupt(e.to_string()))?;
             let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
             let (w, h) = (u32::from(info.width), u32::from(info.height));
@@ -111,12 +131,71 @@ pub fn validate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), Code
     }
 }
 
+/// The bytes a JPEG decode at `eighths`/8 of `width` x `height` holds at
+/// its peak, the source aside: jpeg-decoder's component planes (their
+/// sizes follow each component's `sampling` factors), its interleaved
+/// output (a byte per component and pixel), and the RGBA buffer that
+/// output is widened into. On wasm none of them can be reused for
+/// another (each is a fresh block of linear memory, which never shrinks),
+/// so they add up. [`decode`] holds this plus the source to 2.25 times
+/// the decode budget (108 MiB by default). Measured in the Worker on
+/// 4096x3072 JPEGs decoded whole: 4:2:0 (102 MiB of planes, output and
+/// RGBA, and a 1.2 MB source) peaked at 105 MiB of wasm memory; 4:4:4
+/// (120 MiB and a 6.6 MB source) at 128 MiB, over the isolate's limit:
+/// that one is now decoded at 1/2.
+fn jpeg_footprint(width: u32, height: u32, eighths: u32, sampling: &[(u8, u8)]) -> u64 {
+    let (w, h) = (u64::from((width * eighths).div_ceil(8)), u64::from((height * eighths).div_ceil(8)));
+    let (hmax, vmax) = sampling.iter().fold((1, 1), |(a, b), &(h, v)| (a.max(h), b.max(v)));
+    let planes: u64 = sampling.iter().map(|&(hs, vs)| (w * u64::from(hs)).div_ceil(u64::from(hmax)).next_multiple_of(8) * (h * u64::from(vs)).div_ceil(u64::from(vmax)).next_multiple_of(8)).sum();
+    let output = w * h * sampling.len() as u64;
+    planes + output + w * h * 4
+}
+
+/// The sampling factors (horizontal, vertical; 1-4 each) of each
+/// component of a JPEG, from its frame header (SOFn), which comes before
+/// the first scan.
+fn jpeg_sampling(bytes: &[u8]) -> Option<Vec<(u8, u8)>> {
+    let mut at = 2; // after SOI
+    loop {
+        // Fill bytes (0xFF) may precede a marker.
+        while *bytes.get(at)? == 0xFF && *bytes.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        if *bytes.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *bytes.get(at + 1)?;
+        match marker {
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => at += 2,
+            // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                let count = usize::from(*bytes.get(at + 9)?);
+                let components = bytes.get(at + 10..at + 10 + 3 * count)?;
+                let factors: Vec<(u8, u8)> = components.chunks_exact(3).map(|c| (c[1] >> 4, c[1] & 0x0F)).collect();
+                let valid = !factors.is_empty() && factors.iter().all(|&(h, v)| (1..=4).contains(&h) && (1..=4).contains(&v));
+                return valid.then_some(factors);
+            }
+            // A scan or the end before any frame header.
+            0xDA | 0xD9 => return None,
+            _ => {
+                let len = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
+                at += 2 + len;
+            }
+        }
+    }
+}
+
 /// Turns `buf`, pixels of `n` bytes (1-4), into RGBA in place: the buffer
 /// grows (within its capacity when the caller reserved it) and pixels are
 /// rewritten from the last to the first, so each is read before a wider
 /// one overwrites it (pixel `i` is read at `n * i` and written at `4 * i`).
 fn expand(mut buf: Vec<u8>, n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
     let px = buf.len() / n;
+    // Exactly: `resize` alone grows a full buffer by doubling, which for
+    // a decoder's RGB (jpeg-decoder hands over an exact-capacity `Vec`)
+    // is 6 bytes a pixel where RGBA needs 4.
+    buf.reserve_exact((px * 4).saturating_sub(buf.len()));
     buf.resize(px * 4, 0);
     for i in (0..px).rev() {
         let mut p = [0; 4];
@@ -235,6 +314,51 @@ mod tests {
             .max()
             .unwrap();
         assert!(worst <= 12, "half-size decode off by {worst}");
+    }
+
+    /// A 256x192 JPEG with texture, its chroma subsampled or full.
+    fn textured_jpeg(chroma: crate::codec::Chroma) -> Vec<u8> {
+        let data = (0..256 * 192u32).flat_map(|i| [(i % 256) as u8, (i / 256) as u8, (i.wrapping_mul(2_654_435_761) >> 24) as u8, 255]).collect();
+        crate::codec::encode_jpeg(&RgbaImage::from_vec(256, 192, data).unwrap(), 95, [0; 3], chroma).unwrap().bytes
+    }
+
+    #[test]
+    fn jpeg_sampling_factors_come_from_the_frame_header() {
+        use crate::codec::Chroma;
+        assert_eq!(jpeg_sampling(&textured_jpeg(Chroma::Subsampled)), Some(vec![(2, 2), (1, 1), (1, 1)]));
+        assert_eq!(jpeg_sampling(&textured_jpeg(Chroma::Full)), Some(vec![(1, 1), (1, 1), (1, 1)]));
+        assert_eq!(jpeg_sampling(CMYK).map(|s| s.len()), Some(4));
+        // Cut before the frame header, or a scan first: none.
+        let jpeg = textured_jpeg(Chroma::Full);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        assert_eq!(jpeg_sampling(&jpeg[..sof + 12]), None);
+        assert_eq!(jpeg_sampling(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]), None);
+        assert_eq!(jpeg_sampling(&[0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x50, 0]), None, "a sampling factor of 5");
+        // 4:2:0 at 256x192: Y 256x192, Cb and Cr 128x96, the output (3
+        // bytes a pixel) and RGBA (4).
+        assert_eq!(jpeg_footprint(256, 192, 8, &[(2, 2), (1, 1), (1, 1)]), 256 * 192 * (1 + 3 + 4) + 2 * 128 * 96);
+        assert_eq!(jpeg_footprint(256, 192, 4, &[(1, 1); 3]), 128 * 96 * 10);
+    }
+
+    /// Under a budget that a 4:2:0 decode fits and a 4:4:4 one of the same
+    /// size does not, the 4:4:4 JPEG is decoded at the next scale down
+    /// when a size is asked for, and refused when the whole image is.
+    #[test]
+    fn a_jpeg_decode_that_would_not_fit_takes_a_smaller_scale() {
+        use crate::codec::Chroma;
+        let (sub, full) = (textured_jpeg(Chroma::Subsampled), textured_jpeg(Chroma::Full));
+        let fits = jpeg_footprint(256, 192, 8, &[(2, 2), (1, 1), (1, 1)]) + sub.len() as u64;
+        let over = jpeg_footprint(256, 192, 8, &[(1, 1); 3]) + full.len() as u64;
+        assert!(fits + 100 < over, "{fits} {over}");
+        let limits = Limits { decode_budget: (over - 1) / 9 * 4, ..Limits::default() };
+        let size = |jpeg: &[u8], at_least| decode(jpeg, &probe(jpeg, &limits).unwrap(), at_least, &limits).map(|i| (i.width(), i.height()));
+        assert_eq!(size(&sub, Some((200, 150))), Ok((256, 192)));
+        assert_eq!(size(&full, Some((200, 150))), Ok((128, 96)));
+        assert_eq!(size(&full, Some((100, 75))), Ok((128, 96)));
+        assert!(matches!(size(&full, None), Err(CodecError::OverBudget { .. })));
+        // With the default budget both decode whole.
+        let whole = |jpeg: &[u8]| decode(jpeg, &probe(jpeg, &Limits::default()).unwrap(), Some((200, 150)), &Limits::default()).map(|i| i.width());
+        assert_eq!((whole(&sub), whole(&full)), (Ok(256), Ok(256)));
     }
 
     #[test]
