@@ -23,9 +23,14 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
         SourceFormat::Jpeg => {
             let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
             d.read_info().map_err(|e| corrupt(e.to_string()))?;
-            let sampling = jpeg_sampling(bytes).ok_or_else(|| corrupt("no frame header".to_owned()))?;
+            let frame = JpegFrame::parse(bytes).ok_or_else(|| corrupt("no frame header".to_owned()))?;
             let peak_budget = limits.decode_budget / 4 * 9;
-            let footprint = |eighths: u32| jpeg_footprint(probe.width, probe.height, eighths, &sampling) + bytes.len() as u64;
+            let footprint = |eighths: u32| frame.footprint(probe.width, probe.height, eighths) + bytes.len() as u64;
+            // A progressive JPEG's coefficients alone may be over the
+            // budget, whatever the scale.
+            if footprint(1) > peak_budget {
+                return Err(CodecError::ProgressiveTooLarge { needed: footprint(1), budget: peak_budget });
+            }
             // The scale, in eighths: the smallest that covers `at_least`,
             // halved while its decode would not fit.
             let eighths = match at_least {
@@ -131,58 +136,80 @@ pub fn validate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), Code
     }
 }
 
-/// The bytes a JPEG decode at `eighths`/8 of `width` x `height` holds at
-/// its peak, the source aside: jpeg-decoder's component planes (their
-/// sizes follow each component's `sampling` factors), its interleaved
-/// output (a byte per component and pixel), and the RGBA buffer that
-/// output is widened into. On wasm none of them can be reused for
-/// another (each is a fresh block of linear memory, which never shrinks),
-/// so they add up. [`decode`] holds this plus the source to 2.25 times
-/// the decode budget (108 MiB by default). Measured in the Worker on
-/// 4096x3072 JPEGs decoded whole: 4:2:0 (102 MiB of planes, output and
-/// RGBA, and a 1.2 MB source) peaked at 105 MiB of wasm memory; 4:4:4
-/// (120 MiB and a 6.6 MB source) at 128 MiB, over the isolate's limit:
-/// that one is now decoded at 1/2.
-fn jpeg_footprint(width: u32, height: u32, eighths: u32, sampling: &[(u8, u8)]) -> u64 {
-    let (w, h) = (u64::from((width * eighths).div_ceil(8)), u64::from((height * eighths).div_ceil(8)));
-    let (hmax, vmax) = sampling.iter().fold((1, 1), |(a, b), &(h, v)| (a.max(h), b.max(v)));
-    let planes: u64 = sampling.iter().map(|&(hs, vs)| (w * u64::from(hs)).div_ceil(u64::from(hmax)).next_multiple_of(8) * (h * u64::from(vs)).div_ceil(u64::from(vmax)).next_multiple_of(8)).sum();
-    let output = w * h * sampling.len() as u64;
-    planes + output + w * h * 4
+/// What a JPEG's frame header (SOFn) says about the memory its decoding
+/// takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct JpegFrame {
+    /// Each component's sampling factors (horizontal, vertical; 1-4).
+    sampling: Vec<(u8, u8)>,
+    /// Progressive (SOF2, 6, 10, 14): every coefficient is kept until the
+    /// last scan.
+    progressive: bool,
 }
 
-/// The sampling factors (horizontal, vertical; 1-4 each) of each
-/// component of a JPEG, from its frame header (SOFn), which comes before
-/// the first scan.
-fn jpeg_sampling(bytes: &[u8]) -> Option<Vec<(u8, u8)>> {
-    let mut at = 2; // after SOI
-    loop {
-        // Fill bytes (0xFF) may precede a marker.
-        while *bytes.get(at)? == 0xFF && *bytes.get(at + 1)? == 0xFF {
-            at += 1;
-        }
-        if *bytes.get(at)? != 0xFF {
-            return None;
-        }
-        let marker = *bytes.get(at + 1)?;
-        match marker {
-            // Markers without a length.
-            0x01 | 0xD0..=0xD7 => at += 2,
-            // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                let count = usize::from(*bytes.get(at + 9)?);
-                let components = bytes.get(at + 10..at + 10 + 3 * count)?;
-                let factors: Vec<(u8, u8)> = components.chunks_exact(3).map(|c| (c[1] >> 4, c[1] & 0x0F)).collect();
-                let valid = !factors.is_empty() && factors.iter().all(|&(h, v)| (1..=4).contains(&h) && (1..=4).contains(&v));
-                return valid.then_some(factors);
+impl JpegFrame {
+    /// The frame header of `bytes` (it comes before the first scan).
+    fn parse(bytes: &[u8]) -> Option<JpegFrame> {
+        let mut at = 2; // after SOI
+        loop {
+            // Fill bytes (0xFF) may precede a marker.
+            while *bytes.get(at)? == 0xFF && *bytes.get(at + 1)? == 0xFF {
+                at += 1;
             }
-            // A scan or the end before any frame header.
-            0xDA | 0xD9 => return None,
-            _ => {
-                let len = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
-                at += 2 + len;
+            if *bytes.get(at)? != 0xFF {
+                return None;
+            }
+            let marker = *bytes.get(at + 1)?;
+            match marker {
+                // Markers without a length.
+                0x01 | 0xD0..=0xD7 => at += 2,
+                // SOF0-SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+                0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                    let count = usize::from(*bytes.get(at + 9)?);
+                    let components = bytes.get(at + 10..at + 10 + 3 * count)?;
+                    let sampling: Vec<(u8, u8)> = components.chunks_exact(3).map(|c| (c[1] >> 4, c[1] & 0x0F)).collect();
+                    let valid = !sampling.is_empty() && sampling.iter().all(|&(h, v)| (1..=4).contains(&h) && (1..=4).contains(&v));
+                    return valid.then_some(JpegFrame { sampling, progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) });
+                }
+                // A scan or the end before any frame header.
+                0xDA | 0xD9 => return None,
+                _ => {
+                    let len = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
+                    at += 2 + len;
+                }
             }
         }
+    }
+
+    /// The bytes a decode at `eighths`/8 of `width` x `height` holds at
+    /// its peak, the source aside: jpeg-decoder's coefficients when
+    /// progressive (two bytes each, all of them at any scale), its
+    /// component planes (sized by the sampling factors), its interleaved
+    /// output (a byte per component and pixel), and the RGBA buffer that
+    /// output is widened into. On wasm none of them can be reused for
+    /// another (each is a fresh block of linear memory, which never
+    /// shrinks), so they add up. [`decode`] holds this plus the source to
+    /// 2.25 times the decode budget (108 MiB by default). Measured in the
+    /// Worker on 4096x3072 JPEGs decoded whole: 4:2:0 (102 MiB of planes,
+    /// output and RGBA, and a 1.2 MB source) peaked at 105 MiB of wasm
+    /// memory; 4:4:4 (120 MiB and a 6.6 MB source) at 128 MiB, and the
+    /// progressive 4:2:0 one (138 MiB) at 125 MiB: over the isolate's
+    /// limit, so those are now decoded at 1/2. An 8000x6000 progressive
+    /// JPEG (137 MiB of coefficients; 148 MiB of wasm memory to check it
+    /// at 1/8) is refused.
+    fn footprint(&self, width: u32, height: u32, eighths: u32) -> u64 {
+        let (w, h) = (u64::from((width * eighths).div_ceil(8)), u64::from((height * eighths).div_ceil(8)));
+        let (hmax, vmax) = self.sampling.iter().fold((1, 1), |(a, b), &(h, v)| (a.max(u64::from(h)), b.max(u64::from(v))));
+        let coefficients: u64 = if self.progressive {
+            // Blocks of 64 two-byte coefficients, whole MCUs of them.
+            let (mcu_x, mcu_y) = (u64::from(width).div_ceil(8 * hmax), u64::from(height).div_ceil(8 * vmax));
+            self.sampling.iter().map(|&(hs, vs)| mcu_x * u64::from(hs) * mcu_y * u64::from(vs) * 128).sum()
+        } else {
+            0
+        };
+        let planes: u64 = self.sampling.iter().map(|&(hs, vs)| (w * u64::from(hs)).div_ceil(hmax).next_multiple_of(8) * (h * u64::from(vs)).div_ceil(vmax).next_multiple_of(8)).sum();
+        let output = w * h * self.sampling.len() as u64;
+        coefficients + planes + output + w * h * 4
     }
 }
 
@@ -323,21 +350,34 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_sampling_factors_come_from_the_frame_header() {
+    fn jpeg_frame_headers_give_sampling_and_progression() {
         use crate::codec::Chroma;
-        assert_eq!(jpeg_sampling(&textured_jpeg(Chroma::Subsampled)), Some(vec![(2, 2), (1, 1), (1, 1)]));
-        assert_eq!(jpeg_sampling(&textured_jpeg(Chroma::Full)), Some(vec![(1, 1), (1, 1), (1, 1)]));
-        assert_eq!(jpeg_sampling(CMYK).map(|s| s.len()), Some(4));
-        // Cut before the frame header, or a scan first: none.
+        let frame = |jpeg: &[u8]| JpegFrame::parse(jpeg).map(|f| (f.sampling, f.progressive));
+        assert_eq!(frame(&textured_jpeg(Chroma::Subsampled)), Some((vec![(2, 2), (1, 1), (1, 1)], false)));
+        assert_eq!(frame(&textured_jpeg(Chroma::Full)), Some((vec![(1, 1), (1, 1), (1, 1)], false)));
+        assert_eq!(frame(CMYK).map(|(s, _)| s.len()), Some(4));
+        // Cut before the frame header's end, or a scan first: none.
         let jpeg = textured_jpeg(Chroma::Full);
         let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
-        assert_eq!(jpeg_sampling(&jpeg[..sof + 12]), None);
-        assert_eq!(jpeg_sampling(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]), None);
-        assert_eq!(jpeg_sampling(&[0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x50, 0]), None, "a sampling factor of 5");
+        assert_eq!(frame(&jpeg[..sof + 12]), None);
+        assert_eq!(frame(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]), None);
+        assert_eq!(frame(&[0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x50, 0]), None, "a sampling factor of 5");
+        // SOF2 is progressive.
+        let mut progressive = jpeg.clone();
+        progressive[sof + 1] = 0xC2;
+        assert_eq!(frame(&progressive), Some((vec![(1, 1); 3], true)));
+    }
+
+    #[test]
+    fn jpeg_footprints_count_every_buffer() {
+        let f = |sampling: Vec<(u8, u8)>, progressive| JpegFrame { sampling, progressive };
         // 4:2:0 at 256x192: Y 256x192, Cb and Cr 128x96, the output (3
-        // bytes a pixel) and RGBA (4).
-        assert_eq!(jpeg_footprint(256, 192, 8, &[(2, 2), (1, 1), (1, 1)]), 256 * 192 * (1 + 3 + 4) + 2 * 128 * 96);
-        assert_eq!(jpeg_footprint(256, 192, 4, &[(1, 1); 3]), 128 * 96 * 10);
+        // bytes a pixel) and RGBA (4); progressive adds two bytes for
+        // every sample of every plane at full size, at any scale.
+        let sub = [(2, 2), (1, 1), (1, 1)];
+        assert_eq!(f(sub.to_vec(), false).footprint(256, 192, 8), 256 * 192 * (1 + 3 + 4) + 2 * 128 * 96);
+        assert_eq!(f(vec![(1, 1); 3], false).footprint(256, 192, 4), 128 * 96 * 10);
+        assert_eq!(f(sub.to_vec(), true).footprint(256, 192, 1), (256 * 192 + 2 * 128 * 96) * 2 + 32 * 24 * (1 + 3 + 4) + 2 * 16 * 16);
     }
 
     /// Under a budget that a 4:2:0 decode fits and a 4:4:4 one of the same
@@ -347,8 +387,8 @@ mod tests {
     fn a_jpeg_decode_that_would_not_fit_takes_a_smaller_scale() {
         use crate::codec::Chroma;
         let (sub, full) = (textured_jpeg(Chroma::Subsampled), textured_jpeg(Chroma::Full));
-        let fits = jpeg_footprint(256, 192, 8, &[(2, 2), (1, 1), (1, 1)]) + sub.len() as u64;
-        let over = jpeg_footprint(256, 192, 8, &[(1, 1); 3]) + full.len() as u64;
+        let fits = JpegFrame::parse(&sub).unwrap().footprint(256, 192, 8) + sub.len() as u64;
+        let over = JpegFrame::parse(&full).unwrap().footprint(256, 192, 8) + full.len() as u64;
         assert!(fits + 100 < over, "{fits} {over}");
         let limits = Limits { decode_budget: (over - 1) / 9 * 4, ..Limits::default() };
         let size = |jpeg: &[u8], at_least| decode(jpeg, &probe(jpeg, &limits).unwrap(), at_least, &limits).map(|i| (i.width(), i.height()));
@@ -359,6 +399,16 @@ mod tests {
         // With the default budget both decode whole.
         let whole = |jpeg: &[u8]| decode(jpeg, &probe(jpeg, &Limits::default()).unwrap(), Some((200, 150)), &Limits::default()).map(|i| i.width());
         assert_eq!((whole(&sub), whole(&full)), (Ok(256), Ok(256)));
+        // A progressive JPEG whose coefficients alone are over is refused
+        // at any scale (here: under a budget a baseline one fits at 1/8).
+        let prog = include_bytes!("testdata/progressive-64x48.jpg");
+        let frame = JpegFrame::parse(prog).unwrap();
+        assert!(frame.progressive);
+        let tight = Limits { decode_budget: (frame.footprint(64, 48, 1) + prog.len() as u64 - 1) / 9 * 4, ..Limits::default() };
+        let p = probe(prog, &tight).unwrap();
+        assert!(matches!(decode(prog, &p, Some((1, 1)), &tight), Err(CodecError::ProgressiveTooLarge { .. })));
+        let roomy = Limits { decode_budget: (frame.footprint(64, 48, 1) + prog.len() as u64) / 9 * 4 + 4, ..Limits::default() };
+        assert_eq!(decode(prog, &p, Some((1, 1)), &roomy).map(|i| (i.width(), i.height())), Ok((8, 6)));
     }
 
     #[test]

@@ -66,6 +66,15 @@ pub enum CodecError {
         /// The budget.
         budget: u64,
     },
+    /// A progressive JPEG whose coefficients (all kept until its last
+    /// scan) would not fit the memory budget at any scale.
+    #[error("this progressive JPEG needs {needed} bytes to decode, over the budget of {budget}; upload it as a baseline JPEG or with fewer pixels")]
+    ProgressiveTooLarge {
+        /// Bytes needed at the smallest scale.
+        needed: u64,
+        /// The budget.
+        budget: u64,
+    },
     /// The file is damaged or truncated.
     #[error("the {format} data is damaged or truncated: {reason}")]
     Corrupt {
@@ -91,7 +100,7 @@ impl CodecError {
             CodecError::Empty => ErrorCode::InvalidRequest,
             CodecError::TooManyBytes { .. } => ErrorCode::PayloadTooLarge,
             CodecError::UnsupportedFormat(_) => ErrorCode::UnsupportedMediaType,
-            CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } => ErrorCode::ImageTooLarge,
+            CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } | CodecError::ProgressiveTooLarge { .. } => ErrorCode::ImageTooLarge,
             CodecError::Corrupt { .. } => ErrorCode::CorruptImage,
             CodecError::Encode { .. } => ErrorCode::Internal,
         }
