@@ -229,6 +229,43 @@ async fn progressive_jpegs_keep_to_the_memory_budget() {
     assert_memory_within_budget().await;
 }
 
+/// `img` as a one-frame GIF, its colours cut to 3-3-2 bits.
+fn gif_332(img: &RgbaImage) -> Vec<u8> {
+    let palette: Vec<u8> = (0..=255u8).flat_map(|i| [(i >> 5) * 36, (i >> 2 & 7) * 36, (i & 3) * 85]).collect();
+    let indices: Vec<u8> = img.data().chunks_exact(4).map(|p| (p[0] >> 5) << 5 | (p[1] >> 5) << 2 | p[2] >> 6).collect();
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, img.width() as u16, img.height() as u16, &palette).unwrap();
+        let frame = gif::Frame { width: img.width() as u16, height: img.height() as u16, buffer: indices.into(), ..gif::Frame::default() };
+        enc.write_frame(&frame).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn gifs_and_webps_at_the_decode_budget_keep_to_the_memory_budget() {
+    // A 4096x3050 GIF (12.5 MP, the decode budget) to 3000 px: its first
+    // frame decodes straight into the image (decoding it beside a canvas
+    // took 130 MB of wasm memory at upload).
+    let id = upload_large(gif_332(&upscaled("coffee.png", (4096, 3050))), "image/gif").await;
+    let (_, _, dims) = fetch_dims("width=3000,format=png", &id).await;
+    assert_eq!(dims, (3000, 2234));
+    assert_memory_within_budget().await;
+    // A lossy WebP with alpha keeps its alpha plane as a lossless image
+    // besides: 4096x3050 took 142 MB at upload. Refused before it is
+    // stored.
+    let mut img = upscaled("coffee.png", (4096, 3050));
+    img.data_mut().chunks_exact_mut(4).for_each(|p| p[3] = 200);
+    let bytes = codec::encode(&img, OutputFormat::Webp, 80, [0; 3]).unwrap().bytes;
+    let id = edgepix_core::assets::AssetId::of(&bytes);
+    let (status, body) = upload(&token_a(), bytes, "image/webp").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("image_too_large")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("WebP with alpha"), "{body}");
+    let resp = client().get(format!("{}/api/v1/assets/{id}", worker())).bearer_auth(token_a()).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_memory_within_budget().await;
+}
+
 #[tokio::test]
 async fn a_png_at_the_decode_budget_to_a_large_output_fits_the_memory_budget() {
     // The largest decode there is (no DCT scaling for PNG: 4096x3050 RGBA

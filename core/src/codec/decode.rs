@@ -10,9 +10,10 @@ use crate::pixel::RgbaImage;
 /// `at_least` is the smallest size, in stored orientation, the decoded image
 /// should have: JPEGs are decoded at the smallest DCT scale (1/1, 1/2, 1/4,
 /// 1/8) that still covers it, or, when that decode would not fit its
-/// memory (see [`jpeg_footprint`]), at the largest scale that fits, which
-/// is smaller. `None` decodes at full size. The decoded buffer must fit
-/// `limits.decode_budget`.
+/// memory (see `JpegFrame::footprint`), at the largest scale that fits,
+/// which is smaller. `None` decodes at full size. The decoded buffer must
+/// fit `limits.decode_budget`, and what the decoder holds besides, with
+/// the source, 2.25 times that ([`peak_budget`]).
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits: &Limits) -> Result<RgbaImage, CodecError> {
     let corrupt = |reason: String| CodecError::Corrupt { format: probe.format.as_str(), reason };
     let check_budget = |w: u32, h: u32| {
@@ -24,12 +25,13 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
             d.read_info().map_err(|e| corrupt(e.to_string()))?;
             let frame = JpegFrame::parse(bytes).ok_or_else(|| corrupt("no frame header".to_owned()))?;
-            let peak_budget = limits.decode_budget / 4 * 9;
+            let peak_budget = peak_budget(limits);
             let footprint = |eighths: u32| frame.footprint(probe.width, probe.height, eighths) + bytes.len() as u64;
             // A progressive JPEG's coefficients alone may be over the
             // budget, whatever the scale.
             if footprint(1) > peak_budget {
-                return Err(CodecError::ProgressiveTooLarge { needed: footprint(1), budget: peak_budget });
+                let hint = ", or as a baseline (not progressive) JPEG";
+                return Err(CodecError::DecoderOverBudget { what: "progressive JPEG", hint, needed: footprint(1), budget: peak_budget });
             }
             // The scale, in eighths: the smallest that covers `at_least`,
             // halved while its decode would not fit.
@@ -95,13 +97,32 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             opts.set_color_output(gif::ColorOutput::RGBA);
             let mut d = opts.read_info(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
             let (sw, sh) = (u32::from(d.width()), u32::from(d.height()));
+            let frame = d.next_frame_info().map_err(|e| corrupt(e.to_string()))?.ok_or_else(|| corrupt("no frame".to_owned()))?;
+            let (left, top, fw, fh) = (u32::from(frame.left), u32::from(frame.top), u32::from(frame.width), u32::from(frame.height));
+            // Sized by us, not by the decoder: a frame may claim more than
+            // its canvas.
+            check_budget(fw, fh)?;
+            let frame_bytes = fw as usize * fh as usize * 4;
+            if (left, top, fw, fh) == (0, 0, sw, sh) {
+                // The usual case: the first frame is the canvas, decoded
+                // straight into the image (no second full-size buffer).
+                let mut canvas = vec![0; frame_bytes];
+                d.read_into_buffer(&mut canvas).map_err(|e| corrupt(e.to_string()))?;
+                return RgbaImage::from_vec(sw, sh, canvas).map_err(|e| corrupt(e.to_string()));
+            }
             let mut canvas = RgbaImage::filled(sw, sh, [0, 0, 0, 0]);
-            let frame = d.read_next_frame().map_err(|e| corrupt(e.to_string()))?.ok_or_else(|| corrupt("no frame".to_owned()))?;
-            blit(&mut canvas, &frame.buffer, u32::from(frame.left), u32::from(frame.top), u32::from(frame.width), u32::from(frame.height));
+            let mut pixels = vec![0; frame_bytes];
+            d.read_into_buffer(&mut pixels).map_err(|e| corrupt(e.to_string()))?;
+            blit(&mut canvas, &pixels, left, top, fw, fh);
             Ok(canvas)
         }
         SourceFormat::Webp => {
             check_budget(probe.width, probe.height)?;
+            let (what, needed) = webp_footprint(bytes, probe.width, probe.height);
+            let needed = needed + bytes.len() as u64;
+            if needed > peak_budget(limits) {
+                return Err(CodecError::DecoderOverBudget { what, hint: "", needed, budget: peak_budget(limits) });
+            }
             let mut d = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
             let (w, h) = d.dimensions();
             let size = d.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?;
@@ -134,6 +155,46 @@ pub fn validate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), Code
         }
         _ => decode(bytes, probe, Some((1, 1)), limits).map(drop),
     }
+}
+
+/// What a decoder may hold besides the decoded image, with the source:
+/// 2.25 decode budgets (108 MiB by default, for the Worker's 112 MiB).
+fn peak_budget(limits: &Limits) -> u64 {
+    limits.decode_budget / 4 * 9
+}
+
+/// The bytes image-webp holds at its peak for a `width` x `height` WebP,
+/// the source aside, and what kind of WebP it is. Measured natively with
+/// a counting allocator on 4096x3050 WebPs, per pixel: lossy 5.7 (our
+/// RGBA, the YUV planes), lossless 8.0 (its ARGB words and our RGBA),
+/// lossy with alpha 10.5 (also the alpha plane, decoded as a lossless
+/// image of ARGB words), counted as 11: a 3780x2835 one at 10.5 took the
+/// Worker to 118.1 MB of wasm memory, over its 112 MiB. The first frame of
+/// an animation composes onto a canvas besides: 15. Nothing frees them
+/// sooner and there is no scaling while decoding, so a WebP over the
+/// budget is refused, whatever the request: about 10 MP with alpha, 13.5
+/// MP lossless, the 12.5 MP decode budget otherwise.
+fn webp_footprint(bytes: &[u8], width: u32, height: u32) -> (&'static str, u64) {
+    let (mut lossless, mut alpha, mut animated) = (false, false, false);
+    let mut at = 12usize;
+    while let (Some(id), Some(len)) = (bytes.get(at..at + 4), bytes.get(at + 4..at + 8)) {
+        match id {
+            b"VP8L" => lossless = true,
+            b"ALPH" => alpha = true,
+            b"ANIM" | b"ANMF" => animated = true,
+            _ => {}
+        }
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let Some(next) = (at + 8).checked_add(len).and_then(|n| n.checked_add(len & 1)) else { break };
+        at = next;
+    }
+    let (what, tenths) = match (animated, lossless, alpha) {
+        (true, _, _) => ("animated WebP", 150),
+        (false, _, true) => ("WebP with alpha", 110),
+        (false, true, false) => ("lossless WebP", 80),
+        (false, false, false) => ("WebP", 57),
+    };
+    (what, u64::from(width) * u64::from(height) * tenths / 10)
 }
 
 /// What a JPEG's frame header (SOFn) says about the memory its decoding
@@ -406,9 +467,57 @@ mod tests {
         assert!(frame.progressive);
         let tight = Limits { decode_budget: (frame.footprint(64, 48, 1) + prog.len() as u64 - 1) / 9 * 4, ..Limits::default() };
         let p = probe(prog, &tight).unwrap();
-        assert!(matches!(decode(prog, &p, Some((1, 1)), &tight), Err(CodecError::ProgressiveTooLarge { .. })));
+        assert!(matches!(decode(prog, &p, Some((1, 1)), &tight), Err(CodecError::DecoderOverBudget { what: "progressive JPEG", .. })));
         let roomy = Limits { decode_budget: (frame.footprint(64, 48, 1) + prog.len() as u64) / 9 * 4 + 4, ..Limits::default() };
         assert_eq!(decode(prog, &p, Some((1, 1)), &roomy).map(|i| (i.width(), i.height())), Ok((8, 6)));
+    }
+
+    /// A GIF of a `canvas` with one indexed frame at `rect`, palette
+    /// red, green, blue, white; index 3 transparent.
+    fn gif(canvas: (u16, u16), rect: (u16, u16, u16, u16), indices: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let palette = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255];
+            let mut enc = gif::Encoder::new(&mut out, canvas.0, canvas.1, &palette).unwrap();
+            let frame = gif::Frame { left: rect.0, top: rect.1, width: rect.2, height: rect.3, transparent: Some(3), buffer: indices.to_vec().into(), ..gif::Frame::default() };
+            enc.write_frame(&frame).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn gif_first_frames_decode_whole_or_onto_their_canvas() {
+        let rgba = |bytes: &[u8], limits: &Limits| decode(bytes, &probe(bytes, limits).unwrap(), None, limits).map(|i| (i.width(), i.height(), i.data().to_vec()));
+        let (r, g, b) = ([255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]);
+        // The frame is the canvas: decoded straight into the image.
+        let whole = gif((3, 2), (0, 0, 3, 2), &[0, 1, 2, 2, 1, 0]);
+        assert_eq!(rgba(&whole, &Limits::default()), Ok((3, 2, [r, g, b, b, g, r].concat())));
+        // A 2x1 frame at (1, 1): the rest of the canvas is transparent, and
+        // so is the frame's transparent index (with its palette colour).
+        let part = gif((3, 2), (1, 1, 2, 1), &[2, 3]);
+        let clear = [0, 0, 0, 0];
+        assert_eq!(rgba(&part, &Limits::default()), Ok((3, 2, [clear, clear, clear, clear, b, [255, 255, 255, 0]].concat())));
+        // A frame over the decode budget is refused before it is read.
+        let tight = Limits { decode_budget: 3 * 2 * 4, ..Limits::default() };
+        let big = gif((3, 2), (0, 0, 4, 2), &[0; 8]);
+        assert!(matches!(rgba(&big, &tight), Err(CodecError::OverBudget { needed: 32, .. })));
+    }
+
+    #[test]
+    fn webp_footprints_follow_the_kind_of_webp() {
+        let lossless = include_bytes!("testdata/exif-orientation-6.webp");
+        assert_eq!(webp_footprint(lossless, 6, 4), ("lossless WebP", 6 * 4 * 8));
+        let px = |alpha: u8| RgbaImage::from_vec(64, 48, (0..64 * 48u32).flat_map(|i| [(i % 64 * 4) as u8, (i / 64 * 5) as u8, 90, alpha]).collect()).unwrap();
+        let lossy = encode(&px(255), OutputFormat::Webp, 80, [0; 3]).unwrap().bytes;
+        assert_eq!(webp_footprint(&lossy, 1000, 1000), ("WebP", 5_700_000));
+        let with_alpha = encode(&px(128), OutputFormat::Webp, 80, [0; 3]).unwrap().bytes;
+        assert_eq!(webp_footprint(&with_alpha, 1000, 1000), ("WebP with alpha", 11_000_000));
+        // Over the budget: refused, at any requested size.
+        let limits = Limits { decode_budget: 64 * 48 * 4, ..Limits::default() };
+        let p = probe(&with_alpha, &limits).unwrap();
+        assert!(matches!(decode(&with_alpha, &p, Some((1, 1)), &limits), Err(CodecError::DecoderOverBudget { what: "WebP with alpha", .. })));
+        // A chunk length past the end stops the walk.
+        assert_eq!(webp_footprint(&lossy[..30], 10, 10).0, "WebP");
     }
 
     #[test]

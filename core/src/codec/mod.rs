@@ -66,10 +66,15 @@ pub enum CodecError {
         /// The budget.
         budget: u64,
     },
-    /// A progressive JPEG whose coefficients (all kept until its last
-    /// scan) would not fit the memory budget at any scale.
-    #[error("this progressive JPEG needs {needed} bytes to decode, over the budget of {budget}; upload it as a baseline JPEG or with fewer pixels")]
-    ProgressiveTooLarge {
+    /// The decoder itself would hold more than the memory budget allows:
+    /// a progressive JPEG's coefficients at any scale, or a WebP's
+    /// intermediate planes (see `decode::webp_footprint`).
+    #[error("decoding this {what} takes {needed} bytes, over the budget of {budget}; upload it with fewer pixels{hint}")]
+    DecoderOverBudget {
+        /// What kind of file, such as "progressive JPEG".
+        what: &'static str,
+        /// What else would do, starting with ", " (or empty).
+        hint: &'static str,
         /// Bytes needed at the smallest scale.
         needed: u64,
         /// The budget.
@@ -100,7 +105,7 @@ impl CodecError {
             CodecError::Empty => ErrorCode::InvalidRequest,
             CodecError::TooManyBytes { .. } => ErrorCode::PayloadTooLarge,
             CodecError::UnsupportedFormat(_) => ErrorCode::UnsupportedMediaType,
-            CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } | CodecError::ProgressiveTooLarge { .. } => ErrorCode::ImageTooLarge,
+            CodecError::TooManyPixels { .. } | CodecError::TooLarge { .. } | CodecError::OverBudget { .. } | CodecError::DecoderOverBudget { .. } => ErrorCode::ImageTooLarge,
             CodecError::Corrupt { .. } => ErrorCode::CorruptImage,
             CodecError::Encode { .. } => ErrorCode::Internal,
         }
