@@ -13,7 +13,7 @@ use crate::pixel::RgbaImage;
 /// memory (see `JpegFrame::footprint`), at the largest scale that fits,
 /// which is smaller. `None` decodes at full size. The decoded buffer must
 /// fit `limits.decode_budget`, and what the decoder holds besides, with
-/// the source, 2.25 times that ([`peak_budget`]).
+/// the source, 2.25 times that (`peak_budget`).
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits: &Limits) -> Result<RgbaImage, CodecError> {
     let corrupt = |reason: String| CodecError::Corrupt { format: probe.format.as_str(), reason };
     let check_budget = |w: u32, h: u32| {
