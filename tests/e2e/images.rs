@@ -219,11 +219,17 @@ async fn progressive_jpegs_keep_to_the_memory_budget() {
     assert_memory_within_budget().await;
     // 8000x6000 holds 137 MiB of coefficients: refused at upload, before
     // anything is stored.
-    let bytes = progressive_jpeg(&upscaled("chelsea.png", (8000, 6000)));
+    refused_as_too_large(progressive_jpeg(&upscaled("chelsea.png", (8000, 6000))), "image/jpeg", "progressive").await;
+}
+
+/// Uploads `bytes` and checks that they are refused with 422
+/// `image_too_large` (the message naming `what`) before anything is
+/// stored, within the memory budget.
+async fn refused_as_too_large(bytes: Vec<u8>, mime: &str, what: &str) {
     let id = edgepix_core::assets::AssetId::of(&bytes);
-    let (status, body) = upload(&token_a(), bytes, "image/jpeg").await;
+    let (status, body) = upload(&token_a(), bytes, mime).await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("image_too_large")), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("progressive"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(what), "{body}");
     let resp = client().get(format!("{}/api/v1/assets/{id}", worker())).bearer_auth(token_a()).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     assert_memory_within_budget().await;
@@ -257,13 +263,7 @@ async fn gifs_and_webps_at_the_decode_budget_keep_to_the_memory_budget() {
     let mut img = upscaled("coffee.png", (4096, 3050));
     img.data_mut().chunks_exact_mut(4).for_each(|p| p[3] = 200);
     let bytes = codec::encode(&img, OutputFormat::Webp, 80, [0; 3]).unwrap().bytes;
-    let id = edgepix_core::assets::AssetId::of(&bytes);
-    let (status, body) = upload(&token_a(), bytes, "image/webp").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("image_too_large")), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("WebP with alpha"), "{body}");
-    let resp = client().get(format!("{}/api/v1/assets/{id}", worker())).bearer_auth(token_a()).send().await.unwrap();
-    assert_eq!(resp.status(), 404);
-    assert_memory_within_budget().await;
+    refused_as_too_large(bytes, "image/webp", "WebP with alpha").await;
 }
 
 #[tokio::test]
