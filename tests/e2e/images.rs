@@ -169,6 +169,14 @@ async fn upload_large(bytes: Vec<u8>, mime: &str) -> String {
     body["id"].as_str().unwrap().to_owned()
 }
 
+/// Asks for `options` of asset `id` and checks the answer's content type
+/// and size, and the Worker's memory peak.
+async fn served_within_budget(id: &str, options: &str, content_type: &str, size: (u32, u32)) {
+    let (_, ct, dims) = fetch_dims(options, id).await;
+    assert_eq!((ct.as_str(), dims), (content_type, size), "{options}");
+    assert_memory_within_budget().await;
+}
+
 /// The Worker's wasm memory peak so far, held to the 112 MiB budget.
 async fn assert_memory_within_budget() {
     let m: Value = client().get(format!("{}/__dev/memory", worker())).send().await.unwrap().json().await.unwrap();
@@ -179,9 +187,7 @@ async fn assert_memory_within_budget() {
 #[tokio::test]
 async fn a_48_megapixel_jpeg_fits_the_memory_budget() {
     let id = upload_upscaled("chelsea.png", (8000, 6000), OutputFormat::Jpeg).await;
-    let (_, _, dims) = fetch_dims("width=1024,format=jpeg", &id).await;
-    assert_eq!(dims, (1024, 768));
-    assert_memory_within_budget().await;
+    served_within_budget(&id, "width=1024,format=jpeg", "image/jpeg", (1024, 768)).await;
 }
 
 #[tokio::test]
@@ -194,9 +200,7 @@ async fn a_full_chroma_jpeg_at_the_decode_budget_fits_the_memory_budget() {
     // decoded at 1/2 instead, and resampled up by 2.5 %.
     let bytes = codec::encode_jpeg(&upscaled("coffee.png", (4096, 3072)), 100, [255; 3], Chroma::Full).unwrap().bytes;
     let id = upload_large(bytes, "image/jpeg").await;
-    let (_, ct, dims) = fetch_dims("width=2100,format=jpeg", &id).await;
-    assert_eq!((ct.as_str(), dims), ("image/jpeg", (2100, 1575)));
-    assert_memory_within_budget().await;
+    served_within_budget(&id, "width=2100,format=jpeg", "image/jpeg", (2100, 1575)).await;
 }
 
 /// `img` as a progressive JPEG at quality 85 (4:2:0).
@@ -214,9 +218,7 @@ async fn progressive_jpegs_keep_to_the_memory_budget() {
     // its last scan, at any DCT scale. 4096x3072 to 2100 px took 125 MiB
     // of wasm memory decoded whole; it is decoded at 1/2 now.
     let id = upload_large(progressive_jpeg(&upscaled("coffee.png", (4096, 3072))), "image/jpeg").await;
-    let (_, _, dims) = fetch_dims("width=2100,format=jpeg", &id).await;
-    assert_eq!(dims, (2100, 1575));
-    assert_memory_within_budget().await;
+    served_within_budget(&id, "width=2100,format=jpeg", "image/jpeg", (2100, 1575)).await;
     // 8000x6000 holds 137 MiB of coefficients: refused at upload, before
     // anything is stored.
     refused_as_too_large(progressive_jpeg(&upscaled("chelsea.png", (8000, 6000))), "image/jpeg", "progressive").await;
@@ -254,9 +256,7 @@ async fn gifs_and_webps_at_the_decode_budget_keep_to_the_memory_budget() {
     // frame decodes straight into the image (decoding it beside a canvas
     // took 130 MB of wasm memory at upload).
     let id = upload_large(gif_332(&upscaled("coffee.png", (4096, 3050))), "image/gif").await;
-    let (_, _, dims) = fetch_dims("width=3000,format=png", &id).await;
-    assert_eq!(dims, (3000, 2234));
-    assert_memory_within_budget().await;
+    served_within_budget(&id, "width=3000,format=png", "image/png", (3000, 2234)).await;
     // A lossy WebP with alpha keeps its alpha plane as a lossless image
     // besides: 4096x3050 took 142 MB at upload. Refused before it is
     // stored.
@@ -274,9 +274,7 @@ async fn a_png_at_the_decode_budget_to_a_large_output_fits_the_memory_budget() {
     // another full-size buffer (it did: 144 MiB before decoding and
     // resampling worked in place and in bands).
     let id = upload_upscaled("coffee.png", (4096, 3050), OutputFormat::Png).await;
-    let (_, ct, dims) = fetch_dims("width=3000,format=png", &id).await;
-    assert_eq!((ct.as_str(), dims), ("image/png", (3000, 2234)));
-    assert_memory_within_budget().await;
+    served_within_budget(&id, "width=3000,format=png", "image/png", (3000, 2234)).await;
 }
 
 #[tokio::test]
