@@ -209,17 +209,33 @@ function noise(px, pc, w, h, level, seed16) {
   // Step 4. The key: the first two little-endian words of the seed.
   const key = new DataView(seed16.buffer, seed16.byteOffset, 16);
   const k0 = key.getUint32(0, true) | 0, k1 = key.getUint32(4, true) | 0;
+  // Each 2x2 block's variance and amplitude, from the window at its
+  // top-left pixel: computed on even rows (at even columns), kept for the
+  // odd row below.
+  const blockVar = new Int32Array((w + 1) >> 1), blockAmp = new Int32Array((w + 1) >> 1);
   for (let y = 0; y < h; y++) {
-    const rows = Math.min(y + R, h - 1) + 1 - Math.max(y - R, 0);
-    let sum1 = 0, sum2 = 0;
-    for (let x = 0; x <= Math.min(R, w - 1); x++) { sum1 += c1[x]; sum2 += c2[x]; }
     const off = y * w;
+    if ((y & 1) === 0) {
+      const rows = Math.min(y + R, h - 1) + 1 - Math.max(y - R, 0);
+      let sum1 = 0, sum2 = 0;
+      for (let x = 0; x <= Math.min(R, w - 1); x++) { sum1 += c1[x]; sum2 += c2[x]; }
+      for (let x = 0; x < w; x++) {
+        if ((x & 1) === 0) {
+          const cols = Math.min(x + R, w - 1) + 1 - Math.max(x - R, 0);
+          const n = rows * cols;
+          const vv = n * sum2 - sum1 * sum1;
+          const variance = n === 25 ? (vv / 625) | 0 : Math.floor(vv / (n * n));
+          const v = variance < 16256 ? variance : 16256;
+          blockVar[x >> 1] = v;
+          blockAmp[x >> 1] = table[v];
+        }
+        if (x + R + 1 < w) { sum1 += c1[x + R + 1]; sum2 += c2[x + R + 1]; }
+        if (x >= R) { sum1 -= c1[x - R]; sum2 -= c2[x - R]; }
+      }
+    }
     for (let x = 0; x < w; x++) {
-      const cols = Math.min(x + R, w - 1) + 1 - Math.max(x - R, 0);
-      const n = rows * cols;
-      const vv = n * sum2 - sum1 * sum1;
-      const variance = n === 25 ? (vv / 625) | 0 : Math.floor(vv / (n * n));
-      let a = table[variance < 16256 ? variance : 16256];
+      const variance = blockVar[x >> 1];
+      let a = blockAmp[x >> 1];
       const cap = aBlack + 16 * luma[off + x];
       if (cap < a) a = cap;
       const q = (off + x) << 2;
@@ -237,8 +253,6 @@ function noise(px, pc, w, h, level, seed16) {
         pc[q + 1] = px[q + 1] + d;
         pc[q + 2] = px[q + 2] + d;
       }
-      if (x + R + 1 < w) { sum1 += c1[x + R + 1]; sum2 += c2[x + R + 1]; }
-      if (x >= R) { sum1 -= c1[x - R]; sum2 -= c2[x - R]; }
     }
     if (y >= R) addLumaRow(luma, (y - R) * w, w, c1, c2, -1);
     if (y + R + 1 < h) addLumaRow(luma, (y + R + 1) * w, w, c1, c2, 1);
