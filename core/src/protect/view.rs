@@ -61,7 +61,8 @@ pub fn reference(mut view: RgbaImage, config: &ProtectionConfig) -> RgbaImage {
 /// The result is exactly [`scramble::descramble`], then [`noise::apply`],
 /// [`overlay::draw`] and [`watermark::embed`] one after the other (each
 /// clamping to 0..=255 before the next adds), but after the descramble it
-/// makes one pass over the image instead of three: each row gets its
+/// makes one pass over the image instead of three, on each row's pixels
+/// as words in place: each row gets its
 /// noise and watermark offsets and the list of pixels the overlay covers;
 /// uncovered pixels take noise and watermark in one clamped add
 /// ([`noise::shift2_px`], the same bytes), and covered ones go through the
@@ -125,7 +126,7 @@ impl Rows {
     /// first frame instead of from the second.
     #[inline(never)]
     fn compose(&mut self, y: usize, out: &mut [u8]) {
-        let w = self.words.len();
+        let w = self.noise_d.len();
         self.noise.deltas(y, &mut self.noise_d);
         self.overlay.cover_row(y, &mut self.cover, &mut self.hits);
         match &self.embedder {
@@ -133,43 +134,40 @@ impl Rows {
             None => self.mark_d.fill(0),
         }
         let Some(row) = out.get_mut(y * w * 4..(y + 1) * w * 4) else { return };
-        if let Some(words) = noise::as_words_mut(row) {
-            // In place: the covered pixels' results first, from the
-            // unchanged words, into `done`; then every pixel takes noise
-            // and watermark; then the covered ones get their results.
-            for (o, &x) in self.done.iter_mut().zip(&self.hits) {
-                let x = x as usize;
-                if let (Some(&p), Some(&n), Some(c), Some(&m)) = (words.get(x), self.noise_d.get(x), self.cover.get_mut(x), self.mark_d.get(x)) {
-                    *o = noise::shift_px(overlay::shift_px(noise::shift_px(p, n), *c), m);
-                    *c = 0;
-                }
+        match noise::as_words_mut(row) {
+            Some(words) => self.shift(words),
+            None => {
+                let mut words = std::mem::take(&mut self.words);
+                noise::load_row(row, &mut words);
+                self.shift(&mut words);
+                noise::store_row(&words, row);
+                self.words = words;
             }
-            for ((p, &n), &m) in words.iter_mut().zip(&self.noise_d).zip(&self.mark_d) {
-                *p = noise::shift2_px(*p, n, m);
-            }
-            for (&o, &x) in self.done.iter().zip(&self.hits) {
-                if let Some(p) = words.get_mut(x as usize) {
-                    *p = o;
-                }
-            }
-            self.noise.advance(out, y);
-            return;
         }
-        noise::load_row(row, &mut self.words);
-        // Uncovered pixels: noise then watermark, in one clamped add.
-        for (((o, &p), &n), &m) in self.done.iter_mut().zip(&self.words).zip(&self.noise_d).zip(&self.mark_d) {
-            *o = noise::shift2_px(p, n, m);
-        }
-        // Covered ones (a few percent): the three stages in turn.
-        for &x in &self.hits {
+        self.noise.advance(out, y);
+    }
+
+    /// The row's pixel words take the deltas and coverage computed for
+    /// it. Covered pixels (a few percent) go through the three stages in
+    /// turn, from their unchanged words, set aside in `done`; every pixel
+    /// then takes noise and watermark in one clamped add, and the covered
+    /// ones get their own results back.
+    fn shift(&mut self, words: &mut [u32]) {
+        for (o, &x) in self.done.iter_mut().zip(&self.hits) {
             let x = x as usize;
-            if let (Some(o), Some(&p), Some(&n), Some(c), Some(&m)) = (self.done.get_mut(x), self.words.get(x), self.noise_d.get(x), self.cover.get_mut(x), self.mark_d.get(x)) {
+            if let (Some(&p), Some(&n), Some(c), Some(&m)) = (words.get(x), self.noise_d.get(x), self.cover.get_mut(x), self.mark_d.get(x)) {
                 *o = noise::shift_px(overlay::shift_px(noise::shift_px(p, n), *c), m);
                 *c = 0;
             }
         }
-        noise::store_row(&self.done, row);
-        self.noise.advance(out, y);
+        for ((p, &n), &m) in words.iter_mut().zip(&self.noise_d).zip(&self.mark_d) {
+            *p = noise::shift2_px(*p, n, m);
+        }
+        for (&o, &x) in self.done.iter().zip(&self.hits) {
+            if let Some(p) = words.get_mut(x as usize) {
+                *p = o;
+            }
+        }
     }
 }
 
@@ -237,6 +235,24 @@ mod tests {
         }
         let wants: Vec<&str> = cases.iter().map(|c| c.4).collect();
         assert_eq!(got, wants);
+    }
+
+    /// Rows that cannot be seen as words in place (an unaligned buffer)
+    /// take the copying path, with the same bytes.
+    #[test]
+    fn compose_into_an_unaligned_buffer() {
+        let config = ProtectionConfig { noise_level: 0.3, segment_count: 16, rotation: true, overlay_complexity: 4, watermark: true };
+        let view = picture(97, 61);
+        let grid = grid(&view, &config);
+        let layout = Layout::new(&grid, b"unaligned", config.rotation);
+        let scrambled = scramble::scramble(&view, &grid, &layout);
+        let aligned = compose(scrambled.data(), &grid, &config, b"unaligned", 9).unwrap();
+        let mut buf = vec![0u8; aligned.len() + 1];
+        let start = if buf.as_ptr() as usize % 4 == 0 { 1 } else { 0 };
+        let out = &mut buf[start..start + aligned.len()];
+        assert!(crate::protect::noise::as_words_mut(out).is_none());
+        compose_into(scrambled.data(), &grid, &config, b"unaligned", 9, out).unwrap();
+        assert!(out == &aligned[..]);
     }
 
     /// Per-stage and whole timings at 1920x1080, release build:
