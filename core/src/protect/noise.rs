@@ -233,6 +233,18 @@ pub(super) fn as_words(row: &[u8]) -> Option<&[u32]> {
     if cfg!(target_endian = "little") { bytemuck::try_cast_slice(row).ok() } else { None }
 }
 
+/// An RGBA row's pixel words for reading: in place where [`as_words`]
+/// can, otherwise copied into `scratch` (one word per pixel).
+fn words_of<'a>(row: &'a [u8], scratch: &'a mut [u32]) -> &'a [u32] {
+    match as_words(row) {
+        Some(words) => words,
+        None => {
+            load_row(row, scratch);
+            scratch
+        }
+    }
+}
+
 /// Copies pixel words back into an RGBA row.
 pub(super) fn store_row(words: &[u32], row: &mut [u8]) {
     for (c, w) in row.chunks_exact_mut(4).zip(words) {
@@ -407,13 +419,7 @@ impl Noise {
         let (w, slot) = (self.w, y % SPAN);
         let Some(row) = rgba.get(y * w * 4..(y + 1) * w * 4) else { return };
         let lumas = &mut self.ring[slot * w..(slot + 1) * w];
-        let words = match as_words(row) {
-            Some(words) => words,
-            None => {
-                load_row(row, &mut self.s1);
-                &self.s1
-            }
-        };
+        let words = words_of(row, &mut self.s1);
         for (l, &p) in lumas.iter_mut().zip(words) {
             *l = luma_px(p) as u8;
         }
@@ -496,13 +502,7 @@ impl Noise {
             // swaps one for the other.
             (true, Some(row)) => {
                 let slot = next % SPAN;
-                let words = match as_words(row) {
-                    Some(words) => words,
-                    None => {
-                        load_row(row, &mut self.s1);
-                        &self.s1
-                    }
-                };
+                let words = words_of(row, &mut self.s1);
                 let lumas = &mut self.ring[slot * w..(slot + 1) * w];
                 for (((l, &p), s1), s2) in lumas.iter_mut().zip(words).zip(self.c1.iter_mut()).zip(self.c2.iter_mut()) {
                     let (old, new) = (u32::from(*l), luma_px(p));
