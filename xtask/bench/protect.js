@@ -213,6 +213,8 @@ function noise(px, pc, w, h, level, seed16) {
   // top-left pixel: computed on even rows (at even columns), kept for the
   // odd row below.
   const blockVar = new Int32Array((w + 1) >> 1), blockAmp = new Int32Array((w + 1) >> 1);
+  const pairs = (w + 1) >> 1;
+  let u = 0;
   for (let y = 0; y < h; y++) {
     const off = y * w;
     if ((y & 1) === 0) {
@@ -240,14 +242,18 @@ function noise(px, pc, w, h, level, seed16) {
       if (cap < a) a = cap;
       const q = (off + x) << 2;
       if (variance < 64 && px[q] === 255 && px[q + 1] === 255 && px[q + 2] === 255) a = (a * 7) >> 2;
-      // u = mix(mix(i * 0x9e3779b9 + K0) ^ K1), mix = lowbias32.
-      let u = (Math.imul(off + x, 0x9e3779b9) + k0) | 0;
-      u ^= u >>> 16; u = Math.imul(u, 0x7feb352d); u ^= u >>> 15; u = Math.imul(u, 0x846ca68b); u ^= u >>> 16;
-      u ^= k1;
-      u ^= u >>> 16; u = Math.imul(u, 0x7feb352d); u ^= u >>> 15; u = Math.imul(u, 0x846ca68b); u ^= u >>> 16;
-      u >>>= 0;
-      const tri = (u & 0xffff) + (u >>> 16) - 65535;
-      const d = (tri * a + 524288) >> 20;
+      if ((x & 1) === 0) {
+        // One draw per pair of pixels: u = mix(mix(j * 0x9e3779b9 + K0) ^ K1),
+        // j = y * ceil(w / 2) + x / 2, mix = lowbias32.
+        u = (Math.imul(y * pairs + (x >> 1), 0x9e3779b9) + k0) | 0;
+        u ^= u >>> 16; u = Math.imul(u, 0x7feb352d); u ^= u >>> 15; u = Math.imul(u, 0x846ca68b); u ^= u >>> 16;
+        u ^= k1;
+        u ^= u >>> 16; u = Math.imul(u, 0x7feb352d); u ^= u >>> 15; u = Math.imul(u, 0x846ca68b); u ^= u >>> 16;
+        u >>>= 0;
+      }
+      const b = (x & 1) === 0 ? u & 0xffff : u >>> 16;
+      const tri = (b & 0xff) + (b >>> 8) - 255;
+      const d = (tri * a + 2048) >> 12;
       if (d !== 0) {
         pc[q] = px[q] + d;
         pc[q + 1] = px[q + 1] + d;

@@ -31,15 +31,18 @@
 //!    `A_BLACK = (TABLE[0] * 12) / 16`.
 //! 3. Luma of a pixel: `Y = (77 R + 150 G + 29 B) >> 8`, always from the
 //!    *input* pixels (before any noise).
-//! 4. The random bits are a keyed hash of the pixel's index, so that no
-//!    pixel's draw waits for another's (SIMD lanes compute four at once; a
+//! 4. The random bits are a keyed hash of the index of a pair of pixels,
+//!    so that no draw waits for another (SIMD lanes compute four at once; a
 //!    sequential generator cannot be split). The key is `K0, K1`, the first
 //!    two little-endian words of [`derive_seed`]`("edgepix/noise", seed)`
 //!    (SHA-256, see [`super::prng`]). With `mix(v)` = `v ^= v >> 16;
 //!    v *= 0x7feb352d; v ^= v >> 15; v *= 0x846ca68b; v ^= v >> 16` (32-bit
 //!    words, wrapping multiplies, logical shifts; JS: `Math.imul` and
-//!    `>>>`), pixel `(x, y)` of a `width`-wide image draws
-//!    `u = mix(mix(i * 0x9e3779b9 + K0) ^ K1)`, `i = y * width + x`.
+//!    `>>>`), the pixels `(x, y)` and `(x + 1, y)` (`x` even) of a
+//!    `width`-wide image share the draw
+//!    `u = mix(mix(j * 0x9e3779b9 + K0) ^ K1)`,
+//!    `j = y * ceil(width / 2) + x / 2`: the even pixel takes its low 16
+//!    bits, the odd one its high 16 (`b = u & 0xffff` or `u >>> 16`).
 //!    For each 2x2 block of pixels, with `(x0, y0)` its top-left pixel
 //!    (both even; blocks at the right and bottom edges of an odd-sized
 //!    image are cut to one column or row):
@@ -59,9 +62,9 @@
 //!    - pure white pixels in flat windows (`R = G = B = 255` and
 //!      `var < 64`): `A = (A * 7) / 4` (clamping at 255 keeps only a third
 //!      of the noise's variance; this gives it back);
-//!    - with the pixel's `u`,
-//!      `t = (u & 0xffff) + (u >>> 16) - 65535` (triangular, -65535..=65535)
-//!      and `d = (t * A + 524288) >> 20` (`|t * A| < 2^27`);
+//!    - with the pixel's 16 bits `b`,
+//!      `t = (b & 0xff) + (b >> 8) - 255` (triangular, -255..=255) and
+//!      `d = (t * A + 2048) >> 12` (`|t * A| < 2^19`);
 //!    - R, G and B each become `clamp(c + d, 0, 255)`; alpha is untouched.
 //!
 //! Adding the same `d` to R, G and B moves luma by `d` (the luma weights sum
@@ -81,7 +84,9 @@
 //! window (sigma 1.5) closely: larger windows overestimate the variance of
 //! ramps and add too much noise there. Taking each block's window at its
 //! top-left pixel instead of each pixel's own moved these figures by less
-//! than 0.001 (measured with the same example).
+//! than 0.001, and one draw per pair of pixels (two 8-bit uniforms a
+//! pixel instead of two 16-bit ones: the same step variance) by less than
+//! 0.0003 (measured with the same example).
 
 use super::prng::derive_seed;
 use crate::pixel::PixelError;
@@ -179,8 +184,8 @@ fn mix(mut v: u32) -> u32 {
     v ^ (v >> 16)
 }
 
-/// The random bits `u` of the pixels with indices `first..` (step 4),
-/// one per element of `out`, four lanes at a time.
+/// The random bits `u` of the pixel pairs with indices `first..` (step
+/// 4), one per element of `out`, four lanes at a time.
 fn bits(key: [u32; 2], first: u32, out: &mut [u32]) {
     for (i, u) in out.iter_mut().enumerate() {
         let i = first.wrapping_add(i as u32);
@@ -211,6 +216,39 @@ pub(super) fn shift2_px(p: u32, n: i32, m: i32) -> u32 {
     let (d, lo, hi) = (n + m, m.clamp(0, 255), (255 + m).clamp(0, 255));
     let ch = |s: u32| ((((p >> s) & 0xff) as i32 + d).max(lo).min(hi) as u32) << s;
     (p & 0xff00_0000) | ch(0) | ch(8) | ch(16)
+}
+
+/// [`shift2_px`] on every pixel word of a row: `words[x]` by `n[x]`, then
+/// by `m[x]`.
+///
+/// On wasm with SIMD, four pixels a step as two saturating byte adds and
+/// two saturating byte subtracts (a clamped add of `d` to R, G and B is
+/// adding `max(d, 0)` and subtracting `max(-d, 0)` with saturation, each
+/// spread to the three colour bytes; alpha gets 0): about a third of the
+/// lane operations that unpacking the channels takes, the same bytes
+/// (checked against [`shift2_px`] by a test that runs on wasm too).
+pub(super) fn shift2_row(words: &mut [u32], n: &[i32], m: &[i32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (words, n, m) = {
+        use core::arch::wasm32::{i32x4_max, i32x4_min, i32x4_mul, i32x4_neg, i32x4_splat, u8x16_add_sat, u8x16_sub_sat, v128};
+        let (zero, full, rgb) = (i32x4_splat(0), i32x4_splat(255), i32x4_splat(0x0001_0101));
+        // `d` as the bytes to add and the bytes to take away (each at most
+        // 255: a larger `|d|` clamps the same).
+        let part = |d: v128| i32x4_mul(i32x4_min(i32x4_max(d, zero), full), rgb);
+        let split = |d: v128| (part(d), part(i32x4_neg(d)));
+        let lanes = |s: &[i32]| -> v128 { bytemuck::cast([s[0], s[1], s[2], s[3]]) };
+        let whole = words.len().min(n.len()).min(m.len()) / 4 * 4;
+        for ((p, n), m) in words[..whole].chunks_exact_mut(4).zip(n.chunks_exact(4)).zip(m.chunks_exact(4)) {
+            let ((n_add, n_sub), (m_add, m_sub)) = (split(lanes(n)), split(lanes(m)));
+            let v: v128 = bytemuck::cast([p[0], p[1], p[2], p[3]]);
+            let v = u8x16_sub_sat(u8x16_add_sat(u8x16_sub_sat(u8x16_add_sat(v, n_add), n_sub), m_add), m_sub);
+            p.copy_from_slice(&bytemuck::cast::<v128, [u32; 4]>(v));
+        }
+        (&mut words[whole..], &n[whole.min(n.len())..], &m[whole.min(m.len())..])
+    };
+    for ((p, &n), &m) in words.iter_mut().zip(n).zip(m) {
+        *p = shift2_px(*p, n, m);
+    }
 }
 
 /// Copies an RGBA row into pixel words (little-endian `u32`s).
@@ -343,6 +381,56 @@ fn block_window_variances(c1: &[u32], c2: &[u32], cols: &[u32], var: &mut [u32])
     }
 }
 
+/// The last part of step 4 for one row: each pixel's `d` from its luma
+/// `l` (input pixels), the row's pair draws, its block's amplitude `amp`
+/// and white amplitude `white` (both per block, under 2^11: `TABLE`'s
+/// largest entry is 1027), with `A_BLACK` = `a_black`.
+///
+/// On wasm with SIMD, eight pixels a step in 16-bit lanes: the pair sums
+/// `(b & 0xff) + (b >> 8)` of four draws are one pairwise add, and
+/// `(t * A + 2048) >> 12` is the rounding Q15 multiply of `8 t` by `A`
+/// (`(8 t A + 2^14) >> 15`, the same integer; neither factor nor the
+/// result leaves 16 bits). Off wasm, and for the last pixels of a row,
+/// the plain integer form, the same bytes.
+fn pixel_deltas(lumas: &[u8], draws: &[u32], amp: &[u32], white: &[u32], a_black: u32, out: &mut [i32]) {
+    let w = out.len().min(lumas.len()).min(amp.len() * 2).min(white.len() * 2).min(draws.len() * 2);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = {
+        use core::arch::wasm32::{i8x16_shuffle, i16x8_q15mulr_sat, i16x8_shl, i16x8_splat, i16x8_sub, i32x4_extend_high_i16x8, i32x4_extend_low_i16x8, u16x8_add, u16x8_eq, u16x8_extadd_pairwise_u8x16, u16x8_extend_low_u8x16, u16x8_min, u16x8_shl, u16x8_splat, u64x2, v128, v128_bitselect};
+        let whole = w / 8 * 8;
+        let (black, full, bias) = (u16x8_splat(a_black as u16), u16x8_splat(255), i16x8_splat(8 * 255));
+        // Four blocks' 32-bit values as the 16-bit values of their eight
+        // pixels (each value is under 2^16).
+        let per_pixel = |b: &[u32]| -> v128 {
+            let b: v128 = bytemuck::cast([b[0], b[1], b[2], b[3]]);
+            i8x16_shuffle::<0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13>(b, b)
+        };
+        let steps = out[..whole].chunks_exact_mut(8).zip(lumas.chunks_exact(8)).zip(draws.chunks_exact(4)).zip(amp.chunks_exact(4).zip(white.chunks_exact(4)));
+        for (((d, l), u), (a, wh)) in steps {
+            let l = u16x8_extend_low_u8x16(u64x2(u64::from_le_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]]), 0));
+            // Luma 255 is exactly R = G = B = 255; the dark cap never
+            // binds there (A_BLACK + 16 * 255 > A0).
+            let a = v128_bitselect(per_pixel(wh), u16x8_min(per_pixel(a), u16x8_add(black, u16x8_shl(l, 4))), u16x8_eq(l, full));
+            let u: v128 = bytemuck::cast([u[0], u[1], u[2], u[3]]);
+            let t8 = i16x8_sub(i16x8_shl(u16x8_extadd_pairwise_u8x16(u), 3), bias);
+            let d16 = i16x8_q15mulr_sat(t8, a);
+            d[..4].copy_from_slice(&bytemuck::cast::<v128, [i32; 4]>(i32x4_extend_low_i16x8(d16)));
+            d[4..].copy_from_slice(&bytemuck::cast::<v128, [i32; 4]>(i32x4_extend_high_i16x8(d16)));
+        }
+        whole
+    };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for x in done..w {
+        let (l, a, wh) = (u32::from(lumas[x]), amp[x / 2], white[x / 2]);
+        let a = if l == 255 { wh } else { a.min(a_black + 16 * l) };
+        let b = draws[x / 2] >> (16 * (x % 2));
+        let t = (b & 0xff) as i32 + ((b >> 8) & 0xff) as i32 - 255;
+        // |d| < 128 (`|t * a| < 2^19`).
+        out[x] = (t * a as i32 + 2048) >> 12;
+    }
+}
+
 /// The noise of step 4, row by row: [`Noise::deltas`] gives row `y`'s `d`
 /// for every pixel, then the caller changes the row and calls
 /// [`Noise::advance`], which reads the next input row into the window.
@@ -371,6 +459,10 @@ pub(super) struct Noise {
     /// the current pair of rows, in block order.
     block_var: Vec<u32>,
     block_amp: Vec<u32>,
+    /// What a pure white pixel gets in each block: `A0`, boosted in flat
+    /// windows.
+    block_white: Vec<u32>,
+    /// The draws of the row's pixel pairs.
     draws: Vec<u32>,
     /// `TABLE` (step 2), looked up off wasm, where a lookup is cheaper
     /// than [`amplitude`]'s `f32` conversions; empty on wasm.
@@ -404,7 +496,8 @@ impl Noise {
             var: vec![0; w],
             block_var: vec![0; w.div_ceil(2)],
             block_amp: vec![0; w.div_ceil(2)],
-            draws: vec![0; w],
+            block_white: vec![0; w.div_ceil(2)],
+            draws: vec![0; w.div_ceil(2)],
             table: if cfg!(target_arch = "wasm32") { Vec::new() } else { (0..=MAX_VAR).map(|var| amplitude(k, var)).collect() },
             key: key(seed),
         };
@@ -433,37 +526,16 @@ impl Noise {
     /// Row `y`'s noise `d` for each pixel into `out` (`width` long). Rows
     /// must come in order, each followed by [`Noise::advance`].
     pub(super) fn deltas(&mut self, y: usize, out: &mut [i32]) {
-        let w = self.w;
         if y.is_multiple_of(2) {
             self.block_amplitudes(y);
         }
         // In a loop of its own: with everything else in one loop, wasm
         // engines run out of SIMD registers (measured: 1 ms a frame slower).
-        // Pixel indices are taken modulo 2^32 (step 4's 32-bit words).
-        bits(self.key, (y * w) as u32, &mut self.draws);
+        // Pair indices are taken modulo 2^32 (step 4's 32-bit words).
+        bits(self.key, (y * self.draws.len()) as u32, &mut self.draws);
+        let w = self.w;
         let lumas = &self.ring[(y % SPAN) * w..(y % SPAN + 1) * w];
-        let a_black = self.a_black;
-        let delta = |l: u8, a: u32, var: u32, u: u32| {
-            let l = u32::from(l);
-            let a = a.min(a_black + 16 * l);
-            // Luma 255 is exactly R = G = B = 255.
-            let a = if var < 64 && l == 255 { a * 7 / 4 } else { a };
-            let t = (u & 0xffff) as i32 + (u >> 16) as i32 - 65535;
-            // |d| < 128 (`|t * a| < 2^27`).
-            (t * a as i32 + 524_288) >> 20
-        };
-        // Two pixels (one block) a step; then the last column of an odd width.
-        let pairs = out.chunks_exact_mut(2).zip(lumas.chunks_exact(2)).zip(self.draws.chunks_exact(2)).zip(&self.block_amp).zip(&self.block_var);
-        for ((((d, l), u), &a), &var) in pairs {
-            d[0] = delta(l[0], a, var, u[0]);
-            d[1] = delta(l[1], a, var, u[1]);
-        }
-        if w % 2 == 1 {
-            let x = w - 1;
-            if let (Some(d), Some(&l), Some(&u), Some(&a), Some(&var)) = (out.get_mut(x), lumas.get(x), self.draws.get(x), self.block_amp.get(x / 2), self.block_var.get(x / 2)) {
-                *d = delta(l, a, var, u);
-            }
-        }
+        pixel_deltas(lumas, &self.draws, &self.block_amp, &self.block_white, self.a_black, out);
     }
 
     /// For even row `y`: the window variance and amplitude of every 2 x 2
@@ -487,6 +559,9 @@ impl Noise {
         let (k, table) = (self.k, &self.table);
         for (a, &v) in self.block_amp.iter_mut().zip(&self.block_var) {
             *a = if cfg!(target_arch = "wasm32") { amplitude(k, v) } else { table.get(v as usize).copied().unwrap_or(0) };
+        }
+        for ((wh, &a), &var) in self.block_white.iter_mut().zip(&self.block_amp).zip(&self.block_var) {
+            *wh = if var < 64 { a * 7 / 4 } else { a };
         }
     }
 
@@ -612,6 +687,20 @@ pub(crate) mod tests {
         }
     }
 
+    /// A row shift is two clamped adds per pixel, whatever the offsets
+    /// (also past +-255) and the row's length (whole SIMD steps and a tail).
+    #[test]
+    fn shift2_row_is_two_clamped_adds() {
+        for len in [0, 1, 3, 4, 5, 8, 37, 640] {
+            let mut words: Vec<u32> = (0..len as u32).map(|i| mix(i ^ 0x5eed).rotate_left(i % 32)).collect();
+            let n: Vec<i32> = (0..len as u32).map(|i| (mix(i) % 1201) as i32 - 600).collect();
+            let m: Vec<i32> = (0..len as u32).map(|i| (mix(i + 7919) % 601) as i32 - 300).collect();
+            let want: Vec<u32> = words.iter().zip(&n).zip(&m).map(|((&p, &n), &m)| shift_px(shift_px(p, n), m)).collect();
+            shift2_row(&mut words, &n, &m);
+            assert_eq!(words, want, "len {len}");
+        }
+    }
+
     #[test]
     fn deterministic_per_seed_and_alpha_untouched() {
         let img = &pictures(50, 30)[7].1;
@@ -657,9 +746,10 @@ pub(crate) mod tests {
                 if var < 64 && px(x, y)[..3] == [255, 255, 255] {
                     a = a * 7 / 4;
                 }
-                let u = mix(mix(((y * w + x) as u32).wrapping_mul(0x9e37_79b9).wrapping_add(k0)) ^ k1);
-                let t = (u & 0xffff) as i32 + (u >> 16) as i32 - 65535;
-                let d = (t * a as i32 + 524_288) >> 20;
+                let u = mix(mix(((y * w.div_ceil(2) + x / 2) as u32).wrapping_mul(0x9e37_79b9).wrapping_add(k0)) ^ k1);
+                let b = if x % 2 == 0 { u & 0xffff } else { u >> 16 };
+                let t = (b & 0xff) as i32 + (b >> 8) as i32 - 255;
+                let d = (t * a as i32 + 2048) >> 12;
                 let at = (y * w + x) * 4;
                 for c in 0..3 {
                     out.data_mut()[at + c] = (i32::from(img.data()[at + c]) + d).clamp(0, 255) as u8;
@@ -690,7 +780,7 @@ pub(crate) mod tests {
         let n = noisy(img, 0.25, b"known answer");
         let deltas: Vec<i32> = n.data().chunks_exact(4).zip(img.data().chunks_exact(4)).map(|(a, b)| a[0] as i32 - b[0] as i32).take(12).collect();
         let sum: i64 = n.data().iter().map(|&v| i64::from(v)).sum();
-        assert_eq!((deltas, sum), (vec![-3, -1, 0, 4, -2, -1, 1, 0, 3, -1, 1, -2], 38598));
+        assert_eq!((deltas, sum), (vec![-4, 2, 2, -2, -1, 4, 2, 0, -2, -1, 0, 1], 38403));
     }
 
     #[test]
@@ -744,7 +834,10 @@ pub(crate) mod tests {
     #[test]
     fn worst_case_values_fit() {
         let t = amplitude_table(k_fixed(300));
-        assert!(t.iter().all(|&a| (a as i64) * 65535 < 1 << 27), "{}", t[16256]);
+        // `|t * A| < 2^19`; the white boost and `8 t` stay in 16 bits
+        // (the wasm lanes).
+        assert!(t.iter().all(|&a| a * 7 / 4 * 255 < 1 << 19 && a * 7 / 4 < 1 << 15), "{}", t[16256]);
+        assert!(t[0] * BLACK_NUM / 16 + 16 * 255 > t[16256], "the dark cap never binds at luma 255");
     }
 }
 
