@@ -224,9 +224,9 @@ pub(super) fn shift2_px(p: u32, n: i32, m: i32) -> u32 {
 /// On wasm with SIMD, four pixels a step as two saturating byte adds and
 /// two saturating byte subtracts (a clamped add of `d` to R, G and B is
 /// adding `max(d, 0)` and subtracting `max(-d, 0)` with saturation, each
-/// spread to the three colour bytes; alpha gets 0): about a third of the
-/// lane operations that unpacking the channels takes, the same bytes
-/// (checked against [`shift2_px`] by a test that runs on wasm too).
+/// spread to the three colour bytes; alpha gets 0) instead of unpacking
+/// the channels: the same bytes for any `|d| < 2^31` (checked against
+/// [`shift2_px`] by a test that runs on wasm too).
 pub(super) fn shift2_row(words: &mut [u32], n: &[i32], m: &[i32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let (words, n, m) = {
