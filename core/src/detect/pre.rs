@@ -218,21 +218,31 @@ fn resize_into(pixels: &[u8], bpp: usize, letterbox: &Letterbox, out: &mut [f32]
     // each holds; two suffice since output rows advance monotonically.
     let mut rows = [vec![0i32; 3 * N], vec![0i32; 3 * N]];
     let mut held = [usize::MAX; 2];
+    // Columns whose two taps both fall inside the image (a prefix: taps
+    // only move right) read without the padding test.
+    let inside = xtaps.partition_point(|t| t.sx + 1 < width);
     let fill = |row: &mut [i32], r: usize| {
         if r >= height {
             row.fill(0); // the black padding at the bottom
             return;
         }
         let line = &pixels[r * width * bpp..(r + 1) * width * bpp];
-        for (dx, tap) in xtaps.iter().enumerate() {
-            let at = |x: usize, c: usize| if x < width { i32::from(line[x * bpp + c]) } else { 0 };
-            for (plane, c) in [2usize, 1, 0].into_iter().enumerate() {
-                let mut v = at(tap.sx, c) * tap.a0;
-                if tap.a1 != 0 {
-                    v += at(tap.sx + 1, c) * tap.a1;
-                }
-                row[plane * N + dx] = v;
-            }
+        let (blue, rest) = row.split_at_mut(N);
+        let (green, red) = rest.split_at_mut(N);
+        let mut put = |dx: usize, p0: [i32; 3], p1: [i32; 3], tap: &XTap| {
+            red[dx] = p0[0] * tap.a0 + p1[0] * tap.a1;
+            green[dx] = p0[1] * tap.a0 + p1[1] * tap.a1;
+            blue[dx] = p0[2] * tap.a0 + p1[2] * tap.a1;
+        };
+        let rgb = |p: &[u8]| [i32::from(p[0]), i32::from(p[1]), i32::from(p[2])];
+        for (dx, tap) in xtaps[..inside].iter().enumerate() {
+            let at = tap.sx * bpp;
+            put(dx, rgb(&line[at..at + 3]), rgb(&line[at + bpp..at + bpp + 3]), tap);
+        }
+        // Past the right edge, samples are the black padding (0).
+        let at = |x: usize| if x < width { rgb(&line[x * bpp..x * bpp + 3]) } else { [0; 3] };
+        for (dx, tap) in xtaps.iter().enumerate().skip(inside) {
+            put(dx, at(tap.sx), at(tap.sx + 1), tap);
         }
     };
 
