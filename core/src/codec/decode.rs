@@ -61,7 +61,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
             let (w, h) = (u32::from(info.width), u32::from(info.height));
             let rgba = match info.pixel_format {
-                jpeg_decoder::PixelFormat::RGB24 => expand(pixels, 3, |p| [p[0], p[1], p[2], 255]),
+                jpeg_decoder::PixelFormat::RGB24 => rgb_to_rgba(pixels),
                 jpeg_decoder::PixelFormat::L8 => expand(pixels, 1, |p| [p[0], p[0], p[0], 255]),
                 jpeg_decoder::PixelFormat::L16 => expand(pixels, 2, |p| [p[0], p[0], p[0], 255]),
                 jpeg_decoder::PixelFormat::CMYK32 => expand(pixels, 4, cmyk_to_rgba),
@@ -84,7 +84,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             buf.truncate(frame.buffer_size());
             let rgba = match frame.color_type {
                 png::ColorType::Rgba => buf,
-                png::ColorType::Rgb => expand(buf, 3, |p| [p[0], p[1], p[2], 255]),
+                png::ColorType::Rgb => rgb_to_rgba(buf),
                 png::ColorType::GrayscaleAlpha => expand(buf, 2, |p| [p[0], p[0], p[0], p[1]]),
                 png::ColorType::Grayscale => expand(buf, 1, |p| [p[0], p[0], p[0], 255]),
                 png::ColorType::Indexed => return Err(corrupt("palette not expanded".to_owned())),
@@ -134,7 +134,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             } else {
                 d.read_image(&mut buf).map_err(|e| corrupt(e.to_string()))?;
             }
-            let rgba = if d.has_alpha() { buf } else { expand(buf, 3, |p| [p[0], p[1], p[2], 255]) };
+            let rgba = if d.has_alpha() { buf } else { rgb_to_rgba(buf) };
             RgbaImage::from_vec(w, h, rgba).map_err(|e| corrupt(e.to_string()))
         }
     }
@@ -293,6 +293,48 @@ fn expand(mut buf: Vec<u8>, n: usize, f: impl Fn(&[u8]) -> [u8; 4]) -> Vec<u8> {
     buf
 }
 
+/// Opaque RGB to RGBA in place: [`expand`], with four pixels per lane
+/// shuffle on wasm.
+fn rgb_to_rgba(buf: Vec<u8>) -> Vec<u8> {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if buf.len() >= 24 {
+        return rgb_to_rgba_simd(buf);
+    }
+    expand(buf, 3, |p| [p[0], p[1], p[2], 255])
+}
+
+/// [`rgb_to_rgba`] on wasm: whole groups of four pixels from the last down
+/// to the second, each a 16-byte read at `12g` (which ends before the
+/// write of the group after it, at `16g + 16`) and a 16-byte write at
+/// `16g`; the pixels past the last group and the first group go one by one.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn rgb_to_rgba_simd(mut buf: Vec<u8>) -> Vec<u8> {
+    use core::arch::wasm32::{i8x16_swizzle, u32x4_splat, v128, v128_or};
+    let px = buf.len() / 3;
+    buf.reserve_exact((px * 4).saturating_sub(buf.len()));
+    buf.resize(px * 4, 0);
+    let one = |buf: &mut [u8], i: usize| {
+        let p = [buf[i * 3], buf[i * 3 + 1], buf[i * 3 + 2], 255];
+        buf[i * 4..i * 4 + 4].copy_from_slice(&p);
+    };
+    let groups = px / 4;
+    for i in (groups * 4..px).rev() {
+        one(&mut buf, i);
+    }
+    // Lane indices past 15 read as 0; alpha is ORed in after.
+    let spread: v128 = bytemuck::cast([0u8, 1, 2, 0x80, 3, 4, 5, 0x80, 6, 7, 8, 0x80, 9, 10, 11, 0x80]);
+    let alpha = u32x4_splat(0xFF00_0000);
+    for g in (1..groups).rev() {
+        let src: [u8; 16] = buf[g * 12..g * 12 + 16].try_into().unwrap_or([0; 16]);
+        let out = v128_or(i8x16_swizzle(bytemuck::cast(src), spread), alpha);
+        buf[g * 16..g * 16 + 16].copy_from_slice(&bytemuck::cast::<v128, [u8; 16]>(out));
+    }
+    for i in (0..4.min(px)).rev() {
+        one(&mut buf, i);
+    }
+    buf
+}
+
 /// jpeg-decoder takes Adobe CMYK as stored inverted and hands it over
 /// un-inverted (0 is no ink), so each channel is covered by black.
 fn cmyk_to_rgba(p: &[u8]) -> [u8; 4] {
@@ -332,6 +374,15 @@ mod tests {
             return 3;
         }
         (0..3).max_by_key(|&c| px[c]).unwrap_or(0)
+    }
+
+    #[test]
+    fn rgb_widens_to_opaque_rgba_at_every_length() {
+        for px in 0..40usize {
+            let rgb: Vec<u8> = (0..px * 3).map(|i| (i * 7 + 1) as u8).collect();
+            let want: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+            assert_eq!(rgb_to_rgba(rgb), want, "{px} pixels");
+        }
     }
 
     #[test]
