@@ -89,9 +89,16 @@ async fn derivatives_are_cached_with_strong_etags() {
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with('"') && etag.len() > 20, "strong etag {etag}");
     assert_eq!(first.headers()["cache-control"], "public, max-age=31536000, immutable");
+    // The engine ran: its steps are timed before the whole request.
+    assert_eq!(first.headers()["x-edgepix-cache"], "MISS");
+    let timing = first.headers()["server-timing"].to_str().unwrap().to_owned();
+    let names: Vec<&str> = timing.split(", ").map(|e| e.split(';').next().unwrap_or_default()).collect();
+    assert_eq!(names, ["original", "render", "image"], "{timing}");
+    assert!(timing.ends_with(";desc=\"miss\""), "{timing}");
     let first_bytes = first.bytes().await.unwrap();
     let second = img(options, &id, None).await;
     assert!(second.headers()["x-edgepix-cache"].to_str().unwrap().starts_with("HIT"), "{:?}", second.headers());
+    assert!(!second.headers()["server-timing"].to_str().unwrap().contains("render"), "a hit renders nothing");
     assert_eq!(second.headers()["etag"].to_str().unwrap(), etag);
     assert_eq!(second.bytes().await.unwrap(), first_bytes);
     // The same options spelled differently share the entry.

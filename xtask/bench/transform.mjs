@@ -26,8 +26,13 @@ async function upload(bytes) {
   return (await resp.json()).id;
 }
 
+// A `Server-Timing` entry's duration, or NaN.
+const stage = (header, name) => Number((header || '').split(',').map((e) => e.trim().split(';')).find((e) => e[0] === name)?.find((p) => p.startsWith('dur='))?.slice(4) ?? NaN);
+
 async function timeWorker(id, options) {
   const times = [];
+  const original = [];
+  const render = [];
   let bytes = 0;
   for (let i = 0; i < runs + 1; i++) {
     const t0 = performance.now();
@@ -35,10 +40,15 @@ async function timeWorker(id, options) {
     const body = await resp.arrayBuffer();
     const t = performance.now() - t0;
     if (resp.status !== 200) throw new Error(`${options}: ${resp.status} ${Buffer.from(body).toString()}`);
-    if (i > 0) times.push(t); // the first run warms the isolate
+    if (i > 0) {
+      // The first run warms the isolate.
+      times.push(t);
+      original.push(stage(resp.headers.get('server-timing'), 'original'));
+      render.push(stage(resp.headers.get('server-timing'), 'render'));
+    }
     bytes = body.byteLength;
   }
-  return { median_ms: median(times), bytes };
+  return { median_ms: median(times), bytes, original_ms: median(original), render_ms: median(render) };
 }
 
 async function timeSharp(input, fn) {

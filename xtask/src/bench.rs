@@ -294,6 +294,14 @@ fn transform() -> Result {
     println!("ratio Worker/sharp, WebP: {:.2}", ms(&js["worker_webp"]) / ms(&js["sharp_webp"]));
     println!("ratio Worker/sharp, 48 MP JPEG: {:.2}", ms(&js["worker_48mp_jpeg"]) / ms(&js["sharp_48mp_jpeg"]));
     println!("ratio native/sharp, JPEG: {:.2}", ms(&native_jpeg) / ms(&js["sharp_jpeg"]));
+    // The Worker's own Server-Timing: reading the original from (local) R2,
+    // and the render itself (decode, resize, encode), which is what sharp's
+    // time covers.
+    let stage = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    for (name, key, peer) in [("JPEG", "worker_jpeg", "sharp_jpeg"), ("WebP", "worker_webp", "sharp_webp"), ("48 MP JPEG", "worker_48mp_jpeg", "sharp_48mp_jpeg")] {
+        let (original, render) = (stage(&js[key], "original_ms"), stage(&js[key], "render_ms"));
+        println!("Worker {name}: original from R2 {original:.0} ms, render {render:.0} ms; render/sharp {:.2}", render / ms(&js[peer]));
+    }
     let peak = js["worker_memory"]["wasm_memory_peak_bytes"].as_f64().unwrap_or(0.0) / 1048576.0;
     println!("Worker wasm memory peak after the runs (48 MP included): {peak:.1} MiB (budget 112 MiB)");
     let wasm = build::worker_wasm();

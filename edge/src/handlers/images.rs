@@ -87,7 +87,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let browser_cache = if opts.policy.is_some() { "public, no-cache" } else { IMMUTABLE };
     if req.headers().get("if-none-match").ok().flatten().is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         let resp = Response::empty()?.with_status(304);
-        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", started)?;
+        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", started, &[])?;
         resp.headers_mut().set("cache-control", browser_cache)?;
         return Ok(resp);
     }
@@ -99,12 +99,11 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let cache_url = format!("https://edgepix.cache/img/{engine}/{canonical}/{variant}/{id}");
     let cache = Cache::default();
     if bypass || protected {
-        let source = store::read_original(&ctx.env, &id).await?;
-        let (bytes, ct) = encode_output(pipeline::run_with(&source, &opts, format, &Limits::default(), &redactions)?)?;
+        let (bytes, ct, stages) = render(&ctx, &id, &opts, format, &redactions).await?;
         let headers = Headers::new();
         headers.set("content-type", &ct)?;
         let resp = Response::builder().with_headers(headers).fixed(bytes);
-        let mut resp = finish(resp, &etag, vary, "BYPASS", started)?;
+        let mut resp = finish(resp, &etag, vary, "BYPASS", started, &stages)?;
         resp.headers_mut().set("x-edgepix-cache", "BYPASS")?;
         resp.headers_mut().set("cache-control", browser_cache)?;
         if protected {
@@ -129,25 +128,23 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 
     let bucket = ctx.env.bucket(bindings::MEDIA).map_err(r2)?;
     let derived_key = format!("{}{engine}/{canonical}.{variant}", id.derived_prefix());
-    let (bytes, content_type, source) = match bucket.get(derived_key.clone()).execute().await.map_err(r2)? {
+    let (bytes, content_type, source, stages) = match bucket.get(derived_key.clone()).execute().await.map_err(r2)? {
         Some(obj) => {
             let ct = obj.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".to_owned());
             let body = obj.body().ok_or_else(|| ApiError::Corrupt(format!("{derived_key} has no body")))?;
-            (body.bytes().await.map_err(r2)?, ct, "HIT-R2")
+            (body.bytes().await.map_err(r2)?, ct, "HIT-R2", Vec::new())
         }
         None => {
-            let source = store::read_original(&ctx.env, &id).await?;
-            let (bytes, ct) = encode_output(pipeline::run_with(&source, &opts, format, &Limits::default(), &redactions)?)?;
-            drop(source);
+            let (bytes, ct, stages) = render(&ctx, &id, &opts, format, &redactions).await?;
             let meta = HttpMetadata { content_type: Some(ct.clone()), ..HttpMetadata::default() };
             bucket.put(derived_key, bytes.clone()).http_metadata(meta).execute().await.map_err(r2)?;
-            (bytes, ct, "MISS")
+            (bytes, ct, "MISS", stages.to_vec())
         }
     };
     let headers = Headers::new();
     headers.set("content-type", &content_type)?;
     let resp = Response::builder().with_headers(headers).fixed(bytes);
-    let mut resp = finish(resp, &etag, vary, source, started)?;
+    let mut resp = finish(resp, &etag, vary, source, started, &stages)?;
     let mut for_cache = resp.cloned()?;
     for_cache.headers_mut().delete("server-timing")?;
     cache.put(cache_url.as_str(), for_cache).await?;
@@ -213,6 +210,23 @@ async fn wait_for_analysis(db: &worker::D1Database, owner: &str, id: &AssetId) -
     }
 }
 
+/// The steps of a render, timed in `Server-Timing`: `original` (reading it
+/// from R2) and `render` (decode, transform, encode). A deployed Worker's
+/// clock moves only across I/O, so there `render` reads 0; in local
+/// workerd it is the wall time.
+type Stages = [(&'static str, u64); 2];
+
+/// Reads `id`'s original and renders `opts` from it: the bytes, their
+/// content type, and the time of each step.
+async fn render(ctx: &RouteContext<()>, id: &AssetId, opts: &Options, format: Option<OutputFormat>, redactions: &[edgepix_core::policy::Redaction]) -> ApiResult<(Vec<u8>, String, Stages)> {
+    let t0 = Date::now().as_millis();
+    let source = store::read_original(&ctx.env, id).await?;
+    let t1 = Date::now().as_millis();
+    let (bytes, ct) = encode_output(pipeline::run_with(&source, opts, format, &Limits::default(), redactions)?)?;
+    let t2 = Date::now().as_millis();
+    Ok((bytes, ct, [("original", t1.saturating_sub(t0)), ("render", t2.saturating_sub(t1))]))
+}
+
 fn encode_output(out: Output) -> ApiResult<(Vec<u8>, String)> {
     Ok(match out {
         Output::Image(img) => (img.bytes, img.format.mime().to_owned()),
@@ -230,7 +244,7 @@ fn etag(id: &AssetId, canonical: &str, variant: &str) -> String {
 /// How long anyone may keep a derivative whose URL fixes its bytes.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, started: u64) -> ApiResult<Response> {
+fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, started: u64, stages: &[(&str, u64)]) -> ApiResult<Response> {
     let h = resp.headers_mut();
     h.set("etag", etag)?;
     h.set("cache-control", IMMUTABLE)?;
@@ -238,7 +252,10 @@ fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, started: u64
         h.set("vary", "Accept")?;
     }
     let mut timing = ServerTiming::new();
-    timing.add("image", (Date::now().as_millis() - started) as f64, Some(&source.to_ascii_lowercase()));
+    for &(name, ms) in stages {
+        timing.add(name, ms as f64, None);
+    }
+    timing.add("image", Date::now().as_millis().saturating_sub(started) as f64, Some(&source.to_ascii_lowercase()));
     h.append("server-timing", &timing.header_value())?;
     Ok(resp)
 }
