@@ -311,9 +311,17 @@ impl jpeg_encoder::ImageBuffer for FlatRgba<'_> {
         let mut chunks = line.chunks_exact(4 * CHUNK);
         let mut planes = [[0u8; CHUNK]; 3];
         for chunk in chunks.by_ref() {
-            for (i, p) in chunk.chunks_exact(4).enumerate() {
-                let [r, g, b] = flatten_px(p, self.background);
-                (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
+            // Opaque pixels composite to themselves: skip the blend when
+            // all sixteen are (the usual case, a photo).
+            if chunk.chunks_exact(4).fold(255, |m, p| m & p[3]) == 255 {
+                for (i, p) in chunk.chunks_exact(4).enumerate() {
+                    (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(p[0], p[1], p[2]);
+                }
+            } else {
+                for (i, p) in chunk.chunks_exact(4).enumerate() {
+                    let [r, g, b] = flatten_px(p, self.background);
+                    (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
+                }
             }
             for (buffer, plane) in buffers.iter_mut().zip(&planes) {
                 buffer.extend_from_slice(plane);
