@@ -5,7 +5,7 @@ use edgepix_core::detect::{BoxXywh, Class, Detection};
 use edgepix_core::jobs::{Analysis, Job, JobStatus};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1SessionConstraint, Env};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
@@ -47,6 +47,35 @@ pub fn open(env: &Env) -> ApiResult<D1Database> {
     env.d1(bindings::DB).map_err(d1)
 }
 
+/// What a read is prepared on: the database (its primary), or a session
+/// of it that may read from a replica ([`nearest`]).
+pub trait Reader {
+    /// A statement for `sql`.
+    fn statement(&self, sql: String) -> D1PreparedStatement;
+}
+
+impl Reader for D1Database {
+    fn statement(&self, sql: String) -> D1PreparedStatement {
+        self.prepare(sql)
+    }
+}
+
+impl Reader for D1DatabaseSession {
+    fn statement(&self, sql: String) -> D1PreparedStatement {
+        self.prepare(sql)
+    }
+}
+
+/// A session of `db` whose reads may go to the nearest read replica, when
+/// the database has read replication on (otherwise to its primary). For
+/// the public image path: a visitor far from the primary would otherwise
+/// wait on a round trip to it on every request, cache hits included. A
+/// replica may lag the primary briefly, so an asset deleted or protected a
+/// moment ago can still be served from it for that long.
+pub fn nearest(db: &D1Database) -> ApiResult<D1DatabaseSession> {
+    db.with_session_constraint(D1SessionConstraint::FirstUnconstrained).map_err(d1)
+}
+
 const COLUMNS: &str = "id, owner, width, height, format, bytes, orientation, created_at";
 
 /// The caller's row for `id`.
@@ -62,9 +91,9 @@ pub async fn find_asset(db: &D1Database, owner: &str, id: &AssetId) -> ApiResult
 }
 
 /// Any row for `id` (the oldest), whoever owns it.
-pub async fn find_any(db: &D1Database, id: &AssetId) -> ApiResult<Option<AssetRecord>> {
+pub async fn find_any(db: &impl Reader, id: &AssetId) -> ApiResult<Option<AssetRecord>> {
     let row = db
-        .prepare(format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 ORDER BY created_at LIMIT 1"))
+        .statement(format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 ORDER BY created_at LIMIT 1"))
         .bind(&[id.as_str().into()])
         .map_err(d1)?
         .first::<AssetRow>(None)

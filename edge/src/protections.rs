@@ -70,8 +70,8 @@ pub async fn find(db: &D1Database, owner: &str, asset: &AssetId) -> ApiResult<Op
 
 /// The protection that governs `asset` for everyone: the oldest, if any
 /// owner of these bytes protects them.
-pub async fn find_any(db: &D1Database, asset: &AssetId) -> ApiResult<Option<Protection>> {
-    db.prepare(format!("SELECT {COLUMNS} FROM protections WHERE asset = ?1 ORDER BY updated_at LIMIT 1"))
+pub async fn find_any(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult<Option<Protection>> {
+    db.statement(format!("SELECT {COLUMNS} FROM protections WHERE asset = ?1 ORDER BY updated_at LIMIT 1"))
         .bind(&[asset.as_str().into()])
         .map_err(d1)?
         .first::<Protection>(None)
