@@ -70,8 +70,9 @@ impl Reader for D1DatabaseSession {
 /// the database has read replication on (otherwise to its primary). For
 /// the public image path: a visitor far from the primary would otherwise
 /// wait on a round trip to it on every request, cache hits included. A
-/// replica may lag the primary briefly, so an asset deleted or protected a
-/// moment ago can still be served from it for that long.
+/// replica may lag the primary briefly: a row written a moment ago may not
+/// be there yet (callers ask the primary before answering "not found"),
+/// and one deleted a moment ago may still be.
 pub fn nearest(db: &D1Database) -> ApiResult<D1DatabaseSession> {
     db.with_session_constraint(D1SessionConstraint::FirstUnconstrained).map_err(d1)
 }

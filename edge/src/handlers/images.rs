@@ -37,8 +37,15 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     // wait on every request, cache hits included, instead of two, and a
     // short one wherever the database is replicated.
     let nearest = db::nearest(&db)?;
-    let (record, protection) = futures_util::try_join!(db::find_any(&nearest, &id), protections::find_any(&nearest, &id))?;
-    let record = record.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    let (record, protection) = match futures_util::try_join!(db::find_any(&nearest, &id), protections::find_any(&nearest, &id))? {
+        (Some(record), protection) => (record, protection),
+        // A replica may not have an asset uploaded a moment ago (its URLs
+        // come back with the upload): the primary decides a 404.
+        (None, _) => match futures_util::try_join!(db::find_any(&db, &id), protections::find_any(&db, &id))? {
+            (Some(record), protection) => (record, protection),
+            (None, _) => return Err(ApiError::AssetNotFound(id.to_string())),
+        },
+    };
     // A protected asset's pixels go to its owners only, never through a
     // shared cache; everyone else views it through `/view/{id}`.
     let protected = protection.is_some();
