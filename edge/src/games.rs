@@ -135,8 +135,8 @@ pub async fn insert(db: &D1Database, owner: &str, game: &GameRecord, seed: u64, 
 }
 
 /// Game `code`, whoever made it.
-pub async fn find(db: &D1Database, code: &ShortCode) -> ApiResult<Option<Stored>> {
-    let row = db.prepare(format!("SELECT {COLUMNS} FROM games WHERE code = ?1")).bind(&[code.as_str().into()]).map_err(d1)?.first::<Row>(None).await.map_err(d1)?;
+pub async fn find(db: &impl db::Reader, code: &ShortCode) -> ApiResult<Option<Stored>> {
+    let row = db.statement(format!("SELECT {COLUMNS} FROM games WHERE code = ?1")).bind(&[code.as_str().into()]).map_err(d1)?.first::<Row>(None).await.map_err(d1)?;
     row.map(Row::into_stored).transpose()
 }
 

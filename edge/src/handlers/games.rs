@@ -238,7 +238,7 @@ pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
 /// once it is ready.
 async fn visible(req: &Request, ctx: &RouteContext<()>) -> ApiResult<(Stored, bool)> {
     let code = code_param(ctx)?;
-    let stored = games::find(&db::open(&ctx.env)?, &code).await?.ok_or_else(|| ApiError::GameNotFound(code.to_string()))?;
+    let stored = find_public(ctx, &code).await?.ok_or_else(|| ApiError::GameNotFound(code.to_string()))?;
     let owner = match auth::authenticate(req, &ctx.env).await {
         Ok(who) => who.owner == stored.owner,
         Err(_) => false,
@@ -332,7 +332,7 @@ pub async fn oembed(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> 
     }
     let url = url.ok_or_else(|| ApiError::InvalidRequest("url is required".to_owned()))?;
     let code = record::code_from_url(&url, &origin).ok_or_else(|| ApiError::GameNotFound(url.clone()))?;
-    let stored = games::find(&db::open(&ctx.env)?, &code).await?.filter(|s| s.record.status == GameStatus::Ready).ok_or_else(|| ApiError::GameNotFound(code.to_string()))?;
+    let stored = find_public(&ctx, &code).await?.filter(|s| s.record.status == GameStatus::Ready).ok_or_else(|| ApiError::GameNotFound(code.to_string()))?;
     let mut answer = OEmbed::new(&origin, &code, &stored.record.name);
     // Keep the frame's aspect within maxwidth x maxheight.
     let scale = [max_w.map(|w| f64::from(w) / f64::from(answer.width)), max_h.map(|h| f64::from(h) / f64::from(answer.height))].into_iter().flatten().fold(1.0f64, f64::min);
@@ -352,7 +352,7 @@ pub async fn page(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         Ok(c) => c,
         Err(_) => return html_status(404, "No such game", "This link does not name a game."),
     };
-    let Some(stored) = games::find(&db::open(&ctx.env)?, &code).await? else {
+    let Some(stored) = find_public(&ctx, &code).await? else {
         return html_status(404, "No such game", "This link does not name a game (or it was deleted).");
     };
     let g = &stored.record;
@@ -431,6 +431,18 @@ pub async fn gallery(_req: Request, ctx: RouteContext<()>) -> ApiResult<Response
     let mut resp = Response::from_html(templates::load(&ctx.env, Template::Games).await?.replace("{{GAMES}}", &cards))?;
     resp.headers_mut().set("cache-control", "public, max-age=30")?;
     Ok(resp)
+}
+
+/// Game `code` as the public paths read it: from the nearest D1 replica
+/// when that has it ready (a game leaves `ready` only when deleted), else
+/// from the primary, which a replica may lag for a game made or finished a
+/// moment ago.
+async fn find_public(ctx: &RouteContext<()>, code: &ShortCode) -> ApiResult<Option<Stored>> {
+    let db = db::open(&ctx.env)?;
+    match games::find(&db::nearest(&db)?, code).await? {
+        Some(stored) if stored.record.status == GameStatus::Ready => Ok(Some(stored)),
+        _ => games::find(&db, code).await,
+    }
 }
 
 async fn ready_file(ctx: &RouteContext<()>, stored: &Stored, file: File) -> ApiResult<Vec<u8>> {
