@@ -68,8 +68,8 @@ impl Reader for D1DatabaseSession {
 
 /// A session of `db` whose reads may go to the nearest read replica, when
 /// the database has read replication on (otherwise to its primary). For
-/// the public image path: a visitor far from the primary would otherwise
-/// wait on a round trip to it on every request, cache hits included. A
+/// the public read paths (`/img`, games): a visitor far from the primary
+/// would otherwise wait on a round trip to it on every request. A
 /// replica may lag the primary briefly: a row written a moment ago may not
 /// be there yet (callers ask the primary before answering "not found"),
 /// and one deleted a moment ago may still be.

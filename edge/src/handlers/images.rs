@@ -8,7 +8,7 @@
 //! says which (`x-edgepix-cache: HIT-EDGE | HIT-R2 | MISS`, and in
 //! `Server-Timing`).
 
-use edgepix_core::assets::AssetId;
+use edgepix_core::assets::{AssetId, AssetRecord};
 use edgepix_core::codec::{self, Limits, OutputFormat};
 use edgepix_core::signing::hex;
 use edgepix_core::timing::ServerTiming;
@@ -37,11 +37,11 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     // wait on every request, cache hits included, instead of two, and a
     // short one wherever the database is replicated.
     let nearest = db::nearest(&db)?;
-    let (record, protection) = match futures_util::try_join!(db::find_any(&nearest, &id), protections::find_any(&nearest, &id))? {
+    let (record, protection) = match lookup(&nearest, &id).await? {
         (Some(record), protection) => (record, protection),
         // A replica may not have an asset uploaded a moment ago (its URLs
         // come back with the upload): the primary decides a 404.
-        (None, _) => match futures_util::try_join!(db::find_any(&db, &id), protections::find_any(&db, &id))? {
+        (None, _) => match lookup(&db, &id).await? {
             (Some(record), protection) => (record, protection),
             (None, _) => return Err(ApiError::AssetNotFound(id.to_string())),
         },
@@ -217,6 +217,11 @@ async fn wait_for_analysis(db: &worker::D1Database, owner: &str, id: &AssetId) -
         }
         Delay::from(Duration::from_millis(250)).await;
     }
+}
+
+/// `id`'s record (its oldest row) and protection, both read at once on `db`.
+async fn lookup(db: &impl db::Reader, id: &AssetId) -> ApiResult<(Option<AssetRecord>, Option<protections::Protection>)> {
+    futures_util::try_join!(db::find_any(db, id), protections::find_any(db, id))
 }
 
 /// The steps of a render, timed in `Server-Timing`: `original` (reading it
