@@ -43,10 +43,16 @@ pub async fn put_asset(env: &Env, db: &D1Database, record: &AssetRecord, bytes: 
 
 /// The bytes of `id`'s original.
 pub async fn read_original(env: &Env, id: &AssetId) -> ApiResult<Vec<u8>> {
+    find_original(env, id).await?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))
+}
+
+/// The bytes of `id`'s original, or `None` when R2 has none (a delete
+/// removes the objects before the row).
+pub async fn find_original(env: &Env, id: &AssetId) -> ApiResult<Option<Vec<u8>>> {
     let bucket = env.bucket(bindings::MEDIA).map_err(r2)?;
-    let object = bucket.get(id.original_key()).execute().await.map_err(r2)?.ok_or_else(|| ApiError::Corrupt(format!("the original of {id} is missing")))?;
+    let Some(object) = bucket.get(id.original_key()).execute().await.map_err(r2)? else { return Ok(None) };
     let body = object.body().ok_or_else(|| ApiError::Corrupt(format!("the original of {id} has no body")))?;
-    body.bytes().await.map_err(r2)
+    body.bytes().await.map(Some).map_err(r2)
 }
 
 /// Deletes `owner`'s asset and, if no one else holds it, its objects.

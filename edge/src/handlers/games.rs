@@ -447,7 +447,13 @@ async fn find_public(ctx: &RouteContext<()>, code: &ShortCode) -> ApiResult<Opti
 
 async fn ready_file(ctx: &RouteContext<()>, stored: &Stored, file: File) -> ApiResult<Vec<u8>> {
     let code = &stored.record.code;
-    games::get_file(&ctx.env, code, file).await?.ok_or_else(|| ApiError::Corrupt(format!("{} is missing", file.key(code))))
+    match games::get_file(&ctx.env, code, file).await? {
+        Some(bytes) => Ok(bytes),
+        // Deleted a moment ago (its files go before its row), which a
+        // lagging replica did not show: the primary decides.
+        None if games::find(&db::open(&ctx.env)?, code).await?.is_none() => Err(ApiError::GameNotFound(code.to_string())),
+        None => Err(ApiError::Corrupt(format!("{} is missing", file.key(code)))),
+    }
 }
 
 fn html_status(status: u16, title: &str, text: &str) -> ApiResult<Response> {

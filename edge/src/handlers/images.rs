@@ -234,7 +234,13 @@ type Stages = [(&'static str, u64); 2];
 /// content type, and the time of each step.
 async fn render(ctx: &RouteContext<()>, id: &AssetId, opts: &Options, format: Option<OutputFormat>, redactions: &[edgepix_core::policy::Redaction]) -> ApiResult<(Vec<u8>, String, Stages)> {
     let t0 = Date::now().as_millis();
-    let source = store::read_original(&ctx.env, id).await?;
+    let source = match store::find_original(&ctx.env, id).await? {
+        Some(source) => source,
+        // Deleted a moment ago (the objects go before the row), which a
+        // lagging replica did not show: the primary decides.
+        None if db::find_any(&db::open(&ctx.env)?, id).await?.is_none() => return Err(ApiError::AssetNotFound(id.to_string())),
+        None => return Err(ApiError::Corrupt(format!("the original of {id} is missing"))),
+    };
     let t1 = Date::now().as_millis();
     let (bytes, ct) = encode_output(pipeline::run_with(&source, opts, format, &Limits::default(), redactions)?)?;
     let t2 = Date::now().as_millis();
