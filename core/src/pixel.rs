@@ -125,11 +125,18 @@ impl RgbaImage {
 
     /// Whether any pixel is not fully opaque.
     pub fn has_transparency(&self) -> bool {
-        // Whole pixels ANDed as words over blocks of 16, which vectorizes:
-        // an opaque photo is scanned at memory speed. Alpha is the top byte.
-        let word = |p: &[u8]| u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
-        self.data.chunks(64).any(|block| block.chunks_exact(4).fold(u32::MAX, |m, p| m & word(p)) >> 24 != 255)
+        // Blocks of 16 pixels: an opaque photo is scanned at memory speed,
+        // and the scan still stops at the first transparent block.
+        self.data.chunks(64).any(|block| !all_opaque(block))
     }
+}
+
+/// Whether every pixel of the RGBA bytes `rgba` has alpha 255. Whole
+/// pixels are ANDed as words (alpha is the top byte), a loop that
+/// vectorizes; for short runs (a block of 16), so that callers can stop or
+/// branch early.
+pub fn all_opaque(rgba: &[u8]) -> bool {
+    rgba.chunks_exact(4).fold(u32::MAX, |m, p| m & u32::from_le_bytes([p[0], p[1], p[2], p[3]])) >> 24 == 255
 }
 
 /// A mutable view of an RGBA buffer with its dimensions checked once.
