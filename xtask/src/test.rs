@@ -2,7 +2,8 @@
 //! `N passed, N failed` (non-zero exit on any failure).
 //!
 //! Order: repository invariants, unit tests of every native crate, the
-//! browser module's wasm-bindgen tests in headless Chromium, the build of
+//! shared crate's and the vendored JPEG decoder's unit tests again as wasm
+//! under wasmtime, the browser module's wasm-bindgen tests in headless Chromium, the build of
 //! every tier and a `wrangler deploy --dry-run`, then the system started on
 //! free loopback ports for the end-to-end tests (`tests/`, reqwest) and the
 //! page tests (`tests/pages/`, playwright-core driving Debian chromium).
@@ -118,6 +119,16 @@ pub fn run(args: &[String]) -> Result {
     }
     t.command("unit tests", &mut unit);
     t.command("xtask unit tests", cmd::cargo().args(["test", "--no-fail-fast", "-p", "xtask"]));
+    // The shared crate and the vendored JPEG decoder again as wasm with
+    // SIMD, as the Worker runs them: their `simd128` paths (the RGB
+    // widening, the opacity scan, the 4x4 IDCT, the chroma upsampling) are
+    // compiled only there, and each is tested against its scalar twin.
+    t.command(
+        "unit tests as wasm (wasm32-wasip2 with SIMD, wasmtime)",
+        cmd::cargo()
+            .args(["test", "--release", "--no-fail-fast", "--target", "wasm32-wasip2", "--lib", "-p", "edgepix-core", "-p", "jpeg-decoder"])
+            .env("CARGO_TARGET_WASM32_WASIP2_RUNNER", format!("{} run -W simd=y", setup::wasmtime_path().display())),
+    );
 
     t.command(
         "browser module tests (wasm-bindgen-test, Chromium)",
