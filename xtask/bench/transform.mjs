@@ -1,7 +1,8 @@
 // The transform benchmark's JavaScript side, run by `cargo xtask bench
 // transform`: makes the test photos (a real photo upscaled with sharp), then
 // times the local Worker over HTTP (caches bypassed) and sharp itself
-// (libvips, one thread), in the same run. Prints one JSON object.
+// (libvips, one thread), in the same run, a request and a sharp call in
+// turn. Prints one JSON object.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import sharp from 'sharp';
 
@@ -29,38 +30,42 @@ async function upload(bytes) {
 // A `Server-Timing` entry's duration, or NaN.
 const stage = (header, name) => Number((header || '').split(',').map((e) => e.trim().split(';')).find((e) => e[0] === name)?.find((p) => p.startsWith('dur='))?.slice(4) ?? NaN);
 
-async function timeWorker(id, options) {
-  const times = [];
-  const original = [];
-  const render = [];
-  let bytes = 0;
-  for (let i = 0; i < runs + 1; i++) {
-    const t0 = performance.now();
-    const resp = await fetch(`${base}/img/${options}/${id}`, { headers: { 'x-edgepix-bypass-cache': '1' } });
-    const body = await resp.arrayBuffer();
-    const t = performance.now() - t0;
-    if (resp.status !== 200) throw new Error(`${options}: ${resp.status} ${Buffer.from(body).toString()}`);
-    if (i > 0) {
-      // The first run warms the isolate.
-      times.push(t);
-      original.push(stage(resp.headers.get('server-timing'), 'original'));
-      render.push(stage(resp.headers.get('server-timing'), 'render'));
-    }
-    bytes = body.byteLength;
-  }
-  return { median_ms: median(times), bytes, original_ms: median(original), render_ms: median(render) };
+// One Worker request (caches bypassed): its time, size and Server-Timing.
+async function workerOnce(id, options) {
+  const t0 = performance.now();
+  const resp = await fetch(`${base}/img/${options}/${id}`, { headers: { 'x-edgepix-bypass-cache': '1' } });
+  const body = await resp.arrayBuffer();
+  const ms = performance.now() - t0;
+  if (resp.status !== 200) throw new Error(`${options}: ${resp.status} ${Buffer.from(body).toString()}`);
+  const timing = resp.headers.get('server-timing');
+  return { ms, bytes: body.byteLength, original: stage(timing, 'original'), render: stage(timing, 'render') };
 }
 
-async function timeSharp(input, fn) {
-  const times = [];
-  let bytes = 0;
+// The same transformation through the Worker and through sharp, one of
+// each per round, so that both sides see the same machine: on a shared
+// 2-core machine, timing one side's runs and then the other's lets the
+// load of the moment decide the ratio. The first round warms both.
+async function timePair(id, options, input, fn) {
+  const worker = { times: [], original: [], render: [], bytes: 0 };
+  const peer = { times: [], bytes: 0 };
   for (let i = 0; i < runs + 1; i++) {
+    const w = await workerOnce(id, options);
     const t0 = performance.now();
     const out = await fn(sharp(input)).toBuffer();
-    if (i > 0) times.push(performance.now() - t0);
-    bytes = out.length;
+    const s = performance.now() - t0;
+    if (i > 0) {
+      worker.times.push(w.ms);
+      worker.original.push(w.original);
+      worker.render.push(w.render);
+      peer.times.push(s);
+    }
+    worker.bytes = w.bytes;
+    peer.bytes = out.length;
   }
-  return { median_ms: median(times), bytes };
+  return [
+    { median_ms: median(worker.times), bytes: worker.bytes, original_ms: median(worker.original), render_ms: median(worker.render) },
+    { median_ms: median(peer.times), bytes: peer.bytes },
+  ];
 }
 
 await mkdir(outDir, { recursive: true });
@@ -69,13 +74,17 @@ const p48 = await makePhoto(8000, 6000, `${outDir}/photo-48mp.jpg`);
 const id12 = await upload(p12);
 const id48 = await upload(p48);
 
+const resize = (s) => s.resize({ width: 1024, kernel: 'lanczos3' });
+const [workerJpeg, sharpJpeg] = await timePair(id12, 'width=1024,format=jpeg,quality=80', p12, (s) => resize(s).jpeg({ quality: 80 }));
+const [workerWebp, sharpWebp] = await timePair(id12, 'width=1024,format=webp,quality=80', p12, (s) => resize(s).webp({ quality: 80 }));
+const [worker48, sharp48] = await timePair(id48, 'width=1024,format=jpeg,quality=80', p48, (s) => resize(s).jpeg({ quality: 80 }));
 const result = {
-  worker_jpeg: await timeWorker(id12, 'width=1024,format=jpeg,quality=80'),
-  worker_webp: await timeWorker(id12, 'width=1024,format=webp,quality=80'),
-  sharp_jpeg: await timeSharp(p12, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).jpeg({ quality: 80 })),
-  sharp_webp: await timeSharp(p12, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).webp({ quality: 80 })),
-  worker_48mp_jpeg: await timeWorker(id48, 'width=1024,format=jpeg,quality=80'),
-  sharp_48mp_jpeg: await timeSharp(p48, (s) => s.resize({ width: 1024, kernel: 'lanczos3' }).jpeg({ quality: 80 })),
+  worker_jpeg: workerJpeg,
+  worker_webp: workerWebp,
+  sharp_jpeg: sharpJpeg,
+  sharp_webp: sharpWebp,
+  worker_48mp_jpeg: worker48,
+  sharp_48mp_jpeg: sharp48,
   worker_memory: await (await fetch(`${base}/__dev/memory`)).json(),
 };
 console.log(JSON.stringify(result));

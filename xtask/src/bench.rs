@@ -15,7 +15,8 @@
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
 //! through the native shared crate, and through npm `sharp` (libvips, one
-//! thread); medians and the Worker/sharp ratio; the 48 MP case with the
+//! thread), a Worker request and a sharp call in turn so that both see the
+//! same load; medians and the Worker/sharp ratio; the 48 MP case with the
 //! Worker's wasm memory peak; the Worker's gzip size. Timings are printed,
 //! never asserted.
 
@@ -274,7 +275,7 @@ fn transform() -> Result {
 
     let ms = |v: &Value| v["median_ms"].as_f64().unwrap_or(f64::NAN);
     let kb = |v: &Value| v["bytes"].as_f64().unwrap_or(0.0) / 1024.0;
-    println!("transform benchmark: 12 MP JPEG (4000x3000, coffee.png upscaled) -> 1024 px wide, median of {RUNS} runs");
+    println!("transform benchmark: 12 MP JPEG (4000x3000, coffee.png upscaled) -> 1024 px wide, median of {RUNS} runs (a Worker request and a sharp call in turn)");
     println!("{:<44} {:>10} {:>10}", "", "median ms", "KiB");
     let rows = [
         ("Worker over HTTP, JPEG q80", &js["worker_jpeg"]),
