@@ -1128,6 +1128,14 @@ fn decode_block<R: Read>(
     // Section F.1.2.2.1
     while index < spectral_selection.end {
         if let Some((value, run)) = huffman.decode_fast_ac(reader, ac_table.unwrap())? {
+            if value == 0 {
+                // End of block (run 0) or sixteen zeros (run 15), as below.
+                if run == 0 {
+                    break;
+                }
+                index += 16;
+                continue;
+            }
             index += run;
 
             if index >= spectral_selection.end {
@@ -1505,4 +1513,40 @@ fn stbi_f2f(x: f32) -> i32 {
 
 fn clamp_fixed_point(value: i32) -> u8 {
     (value >> FIXED_POINT_OFFSET).min(255).max(0) as u8
+}
+
+#[cfg(test)]
+mod fast_ac_tests {
+    use super::*;
+    use crate::huffman::HuffmanTableClass;
+
+    /// End of block and sixteen zeros decode the same through the AC
+    /// lookup table as through the slow path.
+    #[test]
+    fn eob_and_zrl_through_the_lookup_table() {
+        // DC: one 1-bit code "0" for category 0. AC: "00" end of block,
+        // "01" sixteen zeros, "10" run 0 size 1.
+        let dc = HuffmanTable::new(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &[0x00], HuffmanTableClass::DC).unwrap();
+        let ac = || HuffmanTable::new(&[0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &[0x00, 0xF0, 0x01], HuffmanTableClass::AC).unwrap();
+        // DC 0 | +1 ("10" "1") | 16 zeros ("01") | -1 ("10" "0") | end of
+        // block ("00"), twice, then padding.
+        let bits = "01010110000".repeat(2) + "11";
+        let mut bytes: Vec<u8> = bits.as_bytes().chunks(8).map(|c| c.iter().fold(0u8, |b, &bit| (b << 1) | (bit - b'0'))).collect();
+        // The end-of-image marker, where the bit reader stops.
+        bytes.extend([0xFF, 0xD9]);
+        let mut want = [0i16; 64];
+        want[UNZIGZAG[1] as usize] = 1;
+        want[UNZIGZAG[18] as usize] = -1;
+        for table in [ac(), ac().without_ac_lut()] {
+            let mut reader = &bytes[..];
+            let mut huffman = HuffmanDecoder::new();
+            let (mut eob_run, mut dc_predictor) = (0, 0);
+            for _ in 0..2 {
+                let mut coefficients = [0i16; 64];
+                decode_block(&mut reader, &mut coefficients, &mut huffman, Some(&dc), Some(&table), 0..64, 0, &mut eob_run, &mut dc_predictor).unwrap();
+                assert_eq!(coefficients, want);
+                assert_eq!(eob_run, 0);
+            }
+        }
+    }
 }

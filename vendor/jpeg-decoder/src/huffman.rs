@@ -230,7 +230,12 @@ impl HuffmanTable {
                     let run_length = value >> 4;
                     let magnitude_category = value & 0x0f;
 
-                    if magnitude_category > 0 && size + magnitude_category <= LUT_BITS {
+                    if size > 0 && magnitude_category == 0 && (run_length == 0 || run_length == 15) {
+                        // End of block and sixteen zeros carry no
+                        // coefficient: value 0, which no coefficient
+                        // symbol decodes to, tells them apart.
+                        table[i] = (0, (run_length << 4) | size);
+                    } else if magnitude_category > 0 && size + magnitude_category <= LUT_BITS {
                         let unextended_ac_value = (((i << size) & ((1 << LUT_BITS) - 1)) >> (LUT_BITS - magnitude_category)) as u16;
                         let ac_value = extend(unextended_ac_value, magnitude_category);
 
@@ -249,6 +254,16 @@ impl HuffmanTable {
             lut,
             ac_lut,
         })
+    }
+}
+
+#[cfg(test)]
+impl HuffmanTable {
+    /// The same table without the AC lookup table: every symbol through
+    /// the slow path.
+    pub fn without_ac_lut(mut self) -> HuffmanTable {
+        self.ac_lut = None;
+        self
     }
 }
 
