@@ -12,7 +12,7 @@ use crate::pixel::RgbaImage;
 pub fn icc_profile(bytes: &[u8], probe: &Probe) -> Option<Vec<u8>> {
     match probe.format {
         SourceFormat::Jpeg => {
-            let mut d = jpeg_decoder::Decoder::new(bytes);
+            let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
             d.read_info().ok()?;
             d.icc_profile()
         }

@@ -119,7 +119,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, CodecError> {
     let corrupt = |reason: String| CodecError::Corrupt { format: format.as_str(), reason };
     let (width, height, orientation, has_alpha) = match format {
         SourceFormat::Jpeg => {
-            let mut d = jpeg_decoder::Decoder::new(bytes);
+            let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
             d.read_info().map_err(|e| corrupt(e.to_string()))?;
             let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
             let orientation = d.exif_data().map_or(1, exif_orientation);
