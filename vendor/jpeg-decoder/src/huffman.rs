@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::marker::Marker;
 use crate::parser::ScanInfo;
 
-const LUT_BITS: u8 = 8;
+// Upstream: 8. With 9 (stb_image's FAST_BITS) more symbols, and more AC
+// coefficients with their extra bits, decode in one lookup.
+const LUT_BITS: u8 = 9;
 
 #[derive(Debug)]
 pub struct HuffmanDecoder {
