@@ -98,7 +98,7 @@ pub fn worker() -> Result {
     let root = project::root();
     let stamp = root.join("edge/build/.xtask-stamp");
     templates()?;
-    let inputs = ["edge/src", "edge/Cargo.toml", "core", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"];
+    let inputs = ["edge/src", "edge/Cargo.toml", "core", "vendor", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"];
     if is_fresh(&stamp, &inputs) {
         eprintln!("xtask: worker is up to date");
         return Ok(());
@@ -147,7 +147,7 @@ pub fn client() -> Result {
     let site = project::build_dir().join("site");
     copy_dir(&root.join("r2-assets/public"), &site)?;
     let stamp = site.join("pkg/.xtask-stamp");
-    if is_fresh(&stamp, &["wasm-client", "core", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"]) {
+    if is_fresh(&stamp, &["wasm-client", "core", "vendor", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"]) {
         eprintln!("xtask: client is up to date");
         return Ok(());
     }
@@ -166,7 +166,7 @@ pub fn client() -> Result {
 pub fn game() -> Result {
     let out = project::build_dir().join("site/game");
     let stamp = out.join(".xtask-stamp");
-    if is_fresh(&stamp, &["game-client", "core", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"]) {
+    if is_fresh(&stamp, &["game-client", "core", "vendor", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"]) {
         eprintln!("xtask: game is up to date");
         return Ok(());
     }
@@ -195,7 +195,7 @@ pub fn detect() -> Result {
     let stamp = out.join(".xtask-stamp");
     let optimize = std::env::var("EDGEPIX_WASM_OPT").is_ok_and(|v| v == "1");
     let stamped = std::fs::read_to_string(&stamp).unwrap_or_default();
-    let inputs = ["detect-client", "functions/inference", "core", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"];
+    let inputs = ["detect-client", "functions/inference", "core", "vendor", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"];
     if is_fresh(&stamp, &inputs) && (stamped == "optimized" || !optimize) {
         eprintln!("xtask: detect is up to date");
         return Ok(());
