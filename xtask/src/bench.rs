@@ -272,6 +272,9 @@ fn transform() -> Result {
     let native_jpeg = native(&out.join("photo-12mp.jpg"), "width=1024,format=jpeg,quality=80")?;
     let native_webp = native(&out.join("photo-12mp.jpg"), "width=1024,format=webp,quality=80")?;
     let native_48 = native(&out.join("photo-48mp.jpg"), "width=1024,format=jpeg,quality=80")?;
+    cmd::run(cmd::cargo().args(["build", "--quiet", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-render-wasm"]))?;
+    let v8_jpeg = wasm_in_v8(&out.join("photo-12mp.jpg"), "width=1024,format=jpeg,quality=80")?;
+    let v8_webp = wasm_in_v8(&out.join("photo-12mp.jpg"), "width=1024,format=webp,quality=80")?;
 
     let ms = |v: &Value| v["median_ms"].as_f64().unwrap_or(f64::NAN);
     let kb = |v: &Value| v["bytes"].as_f64().unwrap_or(0.0) / 1024.0;
@@ -280,9 +283,11 @@ fn transform() -> Result {
     let rows = [
         ("Worker over HTTP, JPEG q80", &js["worker_jpeg"]),
         ("native edgepix-core, JPEG q80", &native_jpeg),
+        ("edgepix-core as wasm in node (V8), JPEG q80", &v8_jpeg),
         ("sharp (libvips, 1 thread), JPEG q80", &js["sharp_jpeg"]),
         ("Worker over HTTP, WebP q80", &js["worker_webp"]),
         ("native edgepix-core, WebP q80", &native_webp),
+        ("edgepix-core as wasm in node (V8), WebP q80", &v8_webp),
         ("sharp, WebP q80", &js["sharp_webp"]),
         ("Worker over HTTP, 48 MP -> 1024 JPEG q80", &js["worker_48mp_jpeg"]),
         ("native edgepix-core, 48 MP -> 1024 JPEG", &native_48),
@@ -295,6 +300,9 @@ fn transform() -> Result {
     println!("ratio Worker/sharp, WebP: {:.2}", ms(&js["worker_webp"]) / ms(&js["sharp_webp"]));
     println!("ratio Worker/sharp, 48 MP JPEG: {:.2}", ms(&js["worker_48mp_jpeg"]) / ms(&js["sharp_48mp_jpeg"]));
     println!("ratio native/sharp, JPEG: {:.2}", ms(&native_jpeg) / ms(&js["sharp_jpeg"]));
+    // The render alone on the Worker's engine, without HTTP, D1 and R2 (and
+    // timed after the Worker's runs, not in turn with sharp's).
+    println!("ratio wasm in V8/sharp, JPEG: {:.2}, WebP: {:.2}", ms(&v8_jpeg) / ms(&js["sharp_jpeg"]), ms(&v8_webp) / ms(&js["sharp_webp"]));
     // The Worker's own Server-Timing: reading the original from (local) R2,
     // and the render itself (decode, resize, encode), which is what sharp's
     // time covers.
@@ -326,6 +334,12 @@ fn start(out: &Path) -> Result<system::System> {
         admin_emails: String::new(),
         logs: Some(out.to_path_buf()),
     })
+}
+
+/// The shared crate's pipeline as wasm in node (V8): `xtask/render-wasm`.
+fn wasm_in_v8(file: &Path, options: &str) -> Result<Value> {
+    let out = cmd::output(cmd::new("node").arg("xtask/bench/render-v8.mjs").arg(build::render_wasm()).arg(file).arg(options).arg(RUNS))?;
+    serde_json::from_str(out.trim()).map_err(|e| format!("V8 bench output: {e}"))
 }
 
 fn native(file: &Path, options: &str) -> Result<Value> {

@@ -79,6 +79,12 @@ pub fn site_detector() -> PathBuf {
     project::build_dir().join("site/models/320n.onnx")
 }
 
+/// The shared crate's pipeline as a bare wasm module, for the transform
+/// benchmark (`xtask/render-wasm`).
+pub fn render_wasm() -> PathBuf {
+    target_dir().join("wasm32-unknown-unknown/release/edgepix_render_wasm.wasm")
+}
+
 /// The pool server binary.
 pub fn pool_bin() -> PathBuf {
     target_dir().join("release/edgepix-pool")
