@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use edgepix_core::codec::{Limits, decode, probe};
 use edgepix_core::detect::RectF;
 use edgepix_core::segment::mask_iou;
-use edgepix_e2e::{photo, pool, pool_post, pool_secret};
+use edgepix_e2e::{client, photo, pool, pool_post, pool_secret};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -44,11 +44,16 @@ fn box_iou(a: &RectF, b: &RectF) -> f32 {
 #[tokio::test]
 async fn detections_match_nudenet_on_every_backend() {
     let reference: Value = serde_json::from_slice(&read("nudenet.json")).unwrap();
+    // Every backend the pool runs, as it names them (`onnxruntime-cuda` on
+    // a GPU); ONNX Runtime and tract must both be there.
+    let health: Value = client().get(format!("{}/healthz", pool())).send().await.unwrap().json().await.unwrap();
+    let backends: Vec<String> = health["backends"].as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_owned()).collect();
+    assert!(backends.iter().any(|b| b.starts_with("onnxruntime")) && backends.iter().any(|b| b == "tract"), "the pool runs {backends:?}");
     let mut table = String::from("| photo | backend | NudeNet | ours | matched | min IoU | max score diff |\n|---|---|---|---|---|---|---|\n");
     let mut failures = Vec::new();
     for (name, expected) in reference.as_object().unwrap() {
         let expected = expected.as_array().unwrap();
-        for backend in ["onnxruntime", "tract"] {
+        for backend in &backends {
             let input = read(&format!("inputs/{name}"));
             let resp = pool_post(&pool(), &format!("/v1/detect?backend={backend}"), input, &pool_secret(), 0).await;
             assert_eq!(resp.status(), 200, "{name} on {backend}");

@@ -2,7 +2,10 @@
 same photos, the same machine, in one run. Timings are printed, never
 asserted.
 
-usage: inference.py POOL_URL SPIN_URL|- SECRET PHOTOS_DIR ISNET_MODEL RUNS
+usage: inference.py POOL_URL SPIN_URL|- SECRET PHOTOS_DIR ISNET_MODEL|- RUNS
+
+With `-` for SPIN_URL or ISNET_MODEL, the Spin component or segmentation
+is left out (the GPU run, `inference_gpu.sh`, has neither).
 
 Prints one JSON object (the xtask formats it).
 """
@@ -18,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 import cv2
 import numpy as np
@@ -64,12 +68,15 @@ def main():
     secret, runs = secret.encode(), int(runs)
     bodies = {n: open(os.path.join(photos, n), "rb").read() for n in PHOTOS}
     detector = NudeDetector()
-    result = {"photos": []}
+    # The pool's backends as it names them (`onnxruntime-cuda` on a GPU).
+    with urllib.request.urlopen(f"{pool}/healthz") as r:
+        backends = json.load(r)["backends"]
+    result = {"photos": [], "backends": backends}
     for name in PHOTOS:
         path = os.path.join(photos, name)
         row = {"photo": name, "size": list(cv2.imread(path).shape[1::-1])}
         row["nudenet_python"] = median_ms(lambda: detector.detect(path), runs)
-        for backend in ["onnxruntime", "tract"]:
+        for backend in backends:
             row[backend] = median_ms(lambda: post(pool, f"/v1/detect?backend={backend}", bodies[name], secret), runs)
         if spin != "-":
             row["spin"] = median_ms(lambda: post(spin, "/v1/detect", bodies[name], secret), max(3, runs // 3))
@@ -79,7 +86,7 @@ def main():
     # clients, 120 detections over the photos.
     jobs = [bodies[PHOTOS[i % len(PHOTOS)]] for i in range(120)]
     workers = 2 * (os.cpu_count() or 1)
-    for backend in ["onnxruntime", "tract"]:
+    for backend in backends:
         t = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(workers) as ex:
             list(ex.map(lambda b: post(pool, f"/v1/detect?backend={backend}", b, secret), jobs))
@@ -89,7 +96,13 @@ def main():
         detector.detect(b)
     result["throughput_nudenet_python_per_min"] = 30 / (time.perf_counter() - t) * 60
 
-    # Segmentation of a 1024 px photo (chelsea, scaled to 1024 wide).
+    if isnet != "-":
+        segment(result, pool, secret, photos, isnet, runs)
+    print(json.dumps(result))
+
+
+def segment(result, pool, secret, photos, isnet, runs):
+    """Segmentation of a 1024 px photo (chelsea, scaled to 1024 wide)."""
     cat = cv2.imread(os.path.join(photos, "chelsea.png"))
     cat = cv2.resize(cat, (1024, round(cat.shape[0] * 1024 / cat.shape[1])), interpolation=cv2.INTER_CUBIC)
     png = cv2.imencode(".png", cat)[1].tobytes()
@@ -99,7 +112,6 @@ def main():
     session = ort.InferenceSession(isnet, providers=["CPUExecutionProvider"])
     x = np.zeros((1, 3, 1024, 1024), np.float32)
     result["segment_python_model_only_ms"] = median_ms(lambda: session.run(["output"], {"input": x}), seg_runs)
-    print(json.dumps(result))
 
 
 if __name__ == "__main__":
