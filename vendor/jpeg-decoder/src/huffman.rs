@@ -2,7 +2,7 @@ use alloc::borrow::ToOwned;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::iter;
-use std::io::Read;
+use std::io::BufRead;
 use crate::read_u8;
 use crate::error::{Error, Result};
 use crate::marker::Marker;
@@ -30,7 +30,7 @@ impl HuffmanDecoder {
 
     // Section F.2.2.3
     // Figure F.16
-    pub fn decode<R: Read>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<u8> {
+    pub fn decode<R: BufRead>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<u8> {
         if self.num_bits < 16 {
             self.read_bits(reader)?;
         }
@@ -59,7 +59,7 @@ impl HuffmanDecoder {
         }
     }
 
-    pub fn decode_fast_ac<R: Read>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<Option<(i16, u8)>> {
+    pub fn decode_fast_ac<R: BufRead>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<Option<(i16, u8)>> {
         if let Some(ref ac_lut) = table.ac_lut {
             if self.num_bits < LUT_BITS {
                 self.read_bits(reader)?;
@@ -80,7 +80,7 @@ impl HuffmanDecoder {
     }
 
     #[inline]
-    pub fn get_bits<R: Read>(&mut self, reader: &mut R, count: u8) -> Result<u16> {
+    pub fn get_bits<R: BufRead>(&mut self, reader: &mut R, count: u8) -> Result<u16> {
         if self.num_bits < count {
             self.read_bits(reader)?;
         }
@@ -92,7 +92,7 @@ impl HuffmanDecoder {
     }
 
     #[inline]
-    pub fn receive_extend<R: Read>(&mut self, reader: &mut R, count: u8) -> Result<i16> {
+    pub fn receive_extend<R: BufRead>(&mut self, reader: &mut R, count: u8) -> Result<i16> {
         let value = self.get_bits(reader, count)?;
         Ok(extend(value, count))
     }
@@ -102,8 +102,31 @@ impl HuffmanDecoder {
         self.num_bits = 0;
     }
 
-    pub fn take_marker<R: Read>(&mut self, reader: &mut R) -> Result<Option<Marker>> {
+    pub fn take_marker<R: BufRead>(&mut self, reader: &mut R) -> Result<Option<Marker>> {
         self.read_bits(reader).map(|_| self.marker.take())
+    }
+
+    /// Fills the bit buffer with whole bytes from the next eight bytes of
+    /// the reader's buffer, in one load, when none of them is 0xFF (no byte
+    /// stuffing, no marker): `false` when it cannot.
+    #[inline]
+    fn refill_fast<R: BufRead>(&mut self, reader: &mut R) -> Result<bool> {
+        let buf = reader.fill_buf()?;
+        let Some(next) = buf.get(..8) else { return Ok(false) };
+        let word = u64::from_be_bytes(next.try_into().unwrap_or([0xFF; 8]));
+        // A byte of `word` is 0xFF where the same byte of `!word` is zero.
+        let inverted = !word;
+        if inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080 != 0 {
+            return Ok(false);
+        }
+        // As many whole bytes as fit: num_bits ends in 57..=64, as the
+        // byte-at-a-time loop leaves it. The bits of the next byte that
+        // also land below them are the ones the next refill puts there.
+        let bytes = (64 - self.num_bits) / 8;
+        self.bits |= word >> self.num_bits;
+        self.num_bits += 8 * bytes;
+        reader.consume(bytes as usize);
+        Ok(true)
     }
 
     #[inline]
@@ -122,7 +145,10 @@ impl HuffmanDecoder {
         self.num_bits -= count;
     }
 
-    fn read_bits<R: Read>(&mut self, reader: &mut R) -> Result<()> {
+    fn read_bits<R: BufRead>(&mut self, reader: &mut R) -> Result<()> {
+        if self.marker.is_none() && self.refill_fast(reader)? {
+            return Ok(());
+        }
         while self.num_bits <= 56 {
             // Fill with zero bits if we have reached the end.
             let byte = match self.marker {
@@ -359,5 +385,56 @@ pub fn fill_default_mjpeg_tables(scan: &ScanInfo,
               0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEA, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8,
               0xF9, 0xFA
             ], HuffmanTableClass::AC).unwrap());
+    }
+}
+
+/// The bulk refill (eight bytes in one load) against the byte-at-a-time
+/// loop, which a reader with a one-byte buffer forces: the same bits and
+/// the same marker, across byte stuffing, fill bytes and the end.
+#[cfg(test)]
+mod refill_tests {
+    use super::HuffmanDecoder;
+    use crate::marker::Marker;
+    use std::io::{BufReader, Cursor};
+    use std::vec::Vec;
+
+    /// Entropy-coded bytes from `seed`: every 0xFF stuffed with 0x00, some
+    /// stretches dense with them, then fill bytes and an EOI marker.
+    fn stream(seed: u64, len: usize) -> Vec<u8> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = Vec::new();
+        for i in 0..len {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let dense = (i / 64) % 3 == 1;
+            let byte = if dense && state % 4 == 0 { 0xFF } else { (state >> 24) as u8 };
+            out.push(byte);
+            if byte == 0xFF {
+                out.push(0x00);
+            }
+        }
+        out.extend_from_slice(&[0xFF, 0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn bulk_refill_reads_what_the_byte_loop_reads() {
+        for seed in 0..200u64 {
+            let data = stream(seed, (seed as usize * 7) % 300);
+            let mut fast = Cursor::new(&data[..]);
+            let mut slow = BufReader::with_capacity(1, &data[..]);
+            let (mut a, mut b) = (HuffmanDecoder::new(), HuffmanDecoder::new());
+            // Past the end too: both then read zero bits.
+            let mut count = (seed % 16) as u8 + 1;
+            for step in 0..(data.len() * 8 / 5 + 40) {
+                let x = a.get_bits(&mut fast, count).unwrap();
+                let y = b.get_bits(&mut slow, count).unwrap();
+                assert_eq!(x, y, "seed {seed}, step {step}, {count} bits");
+                count = count % 16 + 1;
+            }
+            assert_eq!(a.take_marker(&mut fast).unwrap(), Some(Marker::EOI), "seed {seed}");
+            assert_eq!(b.take_marker(&mut slow).unwrap(), Some(Marker::EOI), "seed {seed}");
+        }
     }
 }
