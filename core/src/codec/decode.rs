@@ -74,6 +74,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
             d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16 | png::Transformations::ALPHA);
             d.set_limits(png::Limits { bytes: usize::try_from(limits.decode_budget).unwrap_or(usize::MAX) });
             let mut reader = d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            whole_palette(&reader).map_err(corrupt)?;
             let rows = reader.output_buffer_size().ok_or_else(|| corrupt("image too large".to_owned()))?;
             // The decoder writes at the front of a buffer the size of the
             // RGBA image, which `expand` then fills in place: no second
@@ -150,10 +151,22 @@ pub fn validate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<(), Code
             let mut d = png::Decoder::new(Cursor::new(bytes));
             d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
             let mut reader = d.read_info().map_err(|e| corrupt(e.to_string()))?;
+            whole_palette(&reader).map_err(corrupt)?;
             while reader.next_row().map_err(|e| corrupt(e.to_string()))?.is_some() {}
             reader.finish().map_err(|e| corrupt(e.to_string()))
         }
         _ => decode(bytes, probe, Some((1, 1)), limits).map(drop),
+    }
+}
+
+/// Refuses a palette that is not whole RGB entries: png 0.18.1 reads past
+/// the end of such a PLTE chunk, and panics, when it expands the first row
+/// (image-rs/image-png#694; fixed upstream, not yet released). Found by the
+/// `transform` fuzzer.
+fn whole_palette<R: std::io::BufRead + std::io::Seek>(reader: &png::Reader<R>) -> Result<(), String> {
+    match reader.info().palette.as_deref() {
+        Some(palette) if palette.len() % 3 != 0 => Err(format!("a PLTE chunk of {} bytes is not whole RGB entries", palette.len())),
+        _ => Ok(()),
     }
 }
 
@@ -374,6 +387,38 @@ mod tests {
             return 3;
         }
         (0..3).max_by_key(|&c| px[c]).unwrap_or(0)
+    }
+
+    /// A 1x1 indexed PNG whose PLTE chunk is `palette`, CRC and all.
+    fn indexed_png(palette: &[u8]) -> Vec<u8> {
+        let mut png = Vec::new();
+        let mut enc = png::Encoder::new(&mut png, 1, 1);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_palette(vec![10, 20, 30]);
+        enc.write_header().unwrap().write_image_data(&[0]).unwrap();
+        // Signature (8), IHDR (4 + 4 + 13 + 4), then the PLTE chunk.
+        let at = 8 + 25;
+        assert_eq!(&png[at + 4..at + 8], b"PLTE");
+        let mut chunk = (palette.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(b"PLTE");
+        chunk.extend_from_slice(palette);
+        chunk.extend_from_slice(&crc32fast::hash(&chunk[4..]).to_be_bytes());
+        png.splice(at..at + 4 + 4 + 3 + 4, chunk);
+        png
+    }
+
+    #[test]
+    fn a_palette_of_partial_entries_is_corrupt_not_a_panic() {
+        let limits = Limits::default();
+        let whole = indexed_png(&[10, 20, 30]);
+        let p = probe(&whole, &limits).unwrap();
+        assert_eq!(decode(&whole, &p, None, &limits).unwrap().data(), &[10, 20, 30, 255]);
+        for len in [4, 5, 7, 8, 10, 11] {
+            let png = indexed_png(&[7; 11][..len]);
+            let p = probe(&png, &limits).unwrap();
+            assert!(matches!(decode(&png, &p, None, &limits), Err(CodecError::Corrupt { format: "png", .. })), "{len} bytes");
+            assert!(matches!(validate(&png, &p, &limits), Err(CodecError::Corrupt { format: "png", .. })), "{len} bytes");
+        }
     }
 
     #[test]
