@@ -170,11 +170,11 @@ impl ArithmeticEncoder {
 /// (`accumulate_token_events`), so the bits actually written and the counts
 /// used to decide the header's probability updates can never tokenize a
 /// tree differently.
-pub(crate) fn tree_encode_path(tree: &[i8], value: i8, start_index: usize) -> Vec<(bool, usize)> {
+pub(crate) fn tree_encode_path(tree: &[i8], value: i8, start_index: usize) -> TreePath {
     // the values are encoded as negative or zero in the tree, positive values are indexes
     let mut current_index = tree.iter().position(|x| *x == -value).unwrap();
 
-    let mut to_encode: Vec<(bool, usize)> = vec![];
+    let mut to_encode = TreePath::default();
 
     loop {
         if current_index == start_index {
@@ -208,8 +208,43 @@ pub(crate) fn tree_encode_path(tree: &[i8], value: i8, start_index: usize) -> Ve
 
     // bits must be written from the root down to the leaf, which is the
     // reverse of the leaf-to-root order they were pushed in above.
-    to_encode.reverse();
+    to_encode.steps[..to_encode.len].reverse();
     to_encode
+}
+
+/// The most nodes a path through a VP8 tree passes: the largest tree, the
+/// DCT token tree, has 11 internal nodes.
+const MAX_TREE_PATH: usize = 16;
+
+/// One symbol's `(bit, probabilities index)` pairs from `tree_encode_path`,
+/// on the stack (edgepix: this was a `Vec`, an allocation and several
+/// reallocations per token written or counted).
+#[derive(Clone, Copy)]
+pub(crate) struct TreePath {
+    steps: [(bool, usize); MAX_TREE_PATH],
+    len: usize,
+}
+
+impl Default for TreePath {
+    fn default() -> Self {
+        Self { steps: [(false, 0); MAX_TREE_PATH], len: 0 }
+    }
+}
+
+impl TreePath {
+    fn push(&mut self, step: (bool, usize)) {
+        self.steps[self.len] = step;
+        self.len += 1;
+    }
+}
+
+impl IntoIterator for TreePath {
+    type Item = (bool, usize);
+    type IntoIter = core::iter::Take<core::array::IntoIter<(bool, usize), MAX_TREE_PATH>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.steps.into_iter().take(self.len)
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +253,59 @@ mod tests {
     use crate::lossy::common::*;
 
     use super::*;
+
+    /// edgepix: `tree_encode_path` as published, on a `Vec`.
+    fn published_tree_encode_path(tree: &[i8], value: i8, start_index: usize) -> Vec<(bool, usize)> {
+        let mut current_index = tree.iter().position(|x| *x == -value).unwrap();
+        let mut to_encode = vec![];
+        loop {
+            if current_index == start_index {
+                to_encode.push((false, current_index / 2));
+                break;
+            }
+            if current_index == start_index + 1 {
+                to_encode.push((true, current_index / 2));
+                break;
+            }
+            let encode_val = if current_index % 2 == 0 {
+                false
+            } else {
+                current_index -= 1;
+                true
+            };
+            to_encode.push((encode_val, current_index / 2));
+            current_index = tree.iter().position(|x| *x == (current_index as i8)).unwrap();
+        }
+        to_encode.reverse();
+        to_encode
+    }
+
+    #[test]
+    fn tree_paths_on_the_stack_are_the_published_ones() {
+        let trees: [(&[i8], &[usize]); 5] = [
+            (&DCT_TOKEN_TREE, &[0, 2]),
+            (&KEYFRAME_BPRED_MODE_TREE, &[0]),
+            (&KEYFRAME_YMODE_TREE, &[0]),
+            (&KEYFRAME_UV_MODE_TREE, &[0]),
+            (&SEGMENT_ID_TREE, &[0]),
+        ];
+        let mut paths = 0;
+        for (tree, starts) in trees {
+            for value in tree.iter().filter(|&&v| v <= 0).map(|&v| -v) {
+                for &start in starts {
+                    // After a zero the token tree starts below end-of-block.
+                    if start == 2 && value == DCT_EOB {
+                        continue;
+                    }
+                    let ours: Vec<(bool, usize)> = tree_encode_path(tree, value, start).into_iter().collect();
+                    assert_eq!(ours, published_tree_encode_path(tree, value, start), "value {value} from {start}");
+                    paths += 1;
+                }
+            }
+        }
+        // Every leaf of each tree; the 12 tokens twice but end-of-block.
+        assert_eq!(paths, (12 * 2 - 1) + 10 + 5 + 4 + 4);
+    }
 
     fn convert_buffer_for_decoding(buffer: &[u8]) -> Vec<[u8; 4]> {
         let mut new_buf = vec![[0u8; 4]; (buffer.len() + 3) / 4];
