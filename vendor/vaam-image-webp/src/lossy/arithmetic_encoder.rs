@@ -1,4 +1,6 @@
 // currently just a direct translation of the encoder given in the vp8 specification
+use super::common::{DCT_EOB, DCT_TOKEN_TREE};
+
 #[derive(Default)]
 pub(crate) struct ArithmeticEncoder {
     /// the entropy values that have been encoded so far
@@ -136,6 +138,14 @@ impl ArithmeticEncoder {
         }
     }
 
+    /// Writes one coefficient token (edgepix: `write_with_tree_start_index`
+    /// on `DCT_TOKEN_TREE`, its path from `dct_token_path`).
+    pub(crate) fn write_dct_token(&mut self, probabilities: &[u8; 11], token: i8, start_index: usize) {
+        for (encode_bool, prob_index) in dct_token_path(token, start_index) {
+            self.write_bool(encode_bool, probabilities[prob_index]);
+        }
+    }
+
     /// Flushes any remaining bits to the writer and consumes the encoder altogether
     pub(crate) fn flush_and_get_buffer(mut self) -> Vec<u8> {
         let mut c = self.bit_num;
@@ -210,6 +220,30 @@ pub(crate) fn tree_encode_path(tree: &[i8], value: i8, start_index: usize) -> Tr
     // reverse of the leaf-to-root order they were pushed in above.
     to_encode.steps[..to_encode.len].reverse();
     to_encode
+}
+
+/// `tree_encode_path(&DCT_TOKEN_TREE, token, start_index)`, computed once
+/// for every token and both start indices (edgepix: the walk's linear
+/// searches ran for every coefficient token, in two passes).
+pub(crate) fn dct_token_path(token: i8, start_index: usize) -> TreePath {
+    static PATHS: std::sync::OnceLock<[[TreePath; 2]; 12]> = std::sync::OnceLock::new();
+    let paths = PATHS.get_or_init(|| {
+        let mut paths = [[TreePath::default(); 2]; 12];
+        for (token, starts) in (0i8..).zip(paths.iter_mut()) {
+            starts[0] = tree_encode_path(&DCT_TOKEN_TREE, token, 0);
+            // After a zero the tree starts below end-of-block.
+            if token != DCT_EOB {
+                starts[1] = tree_encode_path(&DCT_TOKEN_TREE, token, 2);
+            }
+        }
+        paths
+    });
+    match (usize::try_from(token).ok().and_then(|t| paths.get(t)), start_index) {
+        (Some(starts), 0) => starts[0],
+        (Some(starts), 2) if token != DCT_EOB => starts[1],
+        // What the walk does with anything else (it panics).
+        _ => tree_encode_path(&DCT_TOKEN_TREE, token, start_index),
+    }
 }
 
 /// The most nodes a path through a VP8 tree passes: the largest tree, the
@@ -305,6 +339,19 @@ mod tests {
         }
         // Every leaf of each tree; the 12 tokens twice but end-of-block.
         assert_eq!(paths, (12 * 2 - 1) + 10 + 5 + 4 + 4);
+    }
+
+    #[test]
+    fn dct_token_paths_are_the_walks() {
+        for token in 0..12i8 {
+            for start in [0, 2] {
+                if start == 2 && token == DCT_EOB {
+                    continue;
+                }
+                let table: Vec<(bool, usize)> = dct_token_path(token, start).into_iter().collect();
+                assert_eq!(table, published_tree_encode_path(&DCT_TOKEN_TREE, token, start), "token {token} from {start}");
+            }
+        }
     }
 
     fn convert_buffer_for_decoding(buffer: &[u8]) -> Vec<[u8; 4]> {

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use byteorder_lite::{LittleEndian, WriteBytesExt};
 
-use super::arithmetic_encoder::{tree_encode_path, ArithmeticEncoder};
+use super::arithmetic_encoder::{dct_token_path, ArithmeticEncoder};
 use super::common::*;
 use super::prediction::*;
 use super::transform;
@@ -491,7 +491,7 @@ type TokenCounts = [[[[[u64; 2]; NUM_DCT_TOKENS - 1]; 3]; 8]; 4];
 /// (`tree_encode_path`) and counting each branch instead of encoding it.
 fn accumulate_token_events(counts: &mut TokenCounts, plane: Plane, events: &[TokenEvent]) {
     for event in events {
-        for (bit, prob_index) in tree_encode_path(&DCT_TOKEN_TREE, event.token, event.start_index) {
+        for (bit, prob_index) in dct_token_path(event.token, event.start_index) {
             counts[plane as usize][event.band][event.context][prob_index][usize::from(bit)] += 1;
         }
     }
@@ -1316,12 +1316,7 @@ impl<W: Write> Vp8Encoder<W> {
 
         for event in &events {
             let token_probs = &probs[event.band][event.context];
-            encoder.write_with_tree_start_index(
-                &DCT_TOKEN_TREE,
-                token_probs,
-                event.token,
-                event.start_index,
-            );
+            encoder.write_dct_token(token_probs, event.token, event.start_index);
 
             if event.token == DCT_EOB || event.token == DCT_0 {
                 continue;

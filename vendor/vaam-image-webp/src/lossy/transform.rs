@@ -5,6 +5,17 @@ const CONST2: i64 = 35468;
 
 // inverse discrete cosine transform, used in decoding
 pub(crate) fn idct4x4(block: &mut [i32]) {
+    // edgepix: with wasm SIMD, four lanes at a time where i32 arithmetic is
+    // exact (every product fits), which the encoder's blocks always are.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if block.len() >= 16 && block[..16].iter().all(|&x| x.unsigned_abs() <= simd128::IDCT_EXACT) {
+        simd128::idct4x4(block);
+        return;
+    }
+    idct4x4_scalar(block);
+}
+
+fn idct4x4_scalar(block: &mut [i32]) {
     // The intermediate results may overflow the types, so we stretch the type.
     fn fetch(block: &[i32], idx: usize) -> i64 {
         i64::from(block[idx])
@@ -129,6 +140,16 @@ pub(crate) fn wht4x4(block: &mut [i32; 16]) {
 }
 
 pub(crate) fn dct4x4(block: &mut [i32; 16]) {
+    // edgepix: with wasm SIMD, as `idct4x4` (residuals, -255..=255, always).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if block.iter().all(|&x| x.unsigned_abs() <= simd128::DCT_EXACT) {
+        simd128::dct4x4(block);
+        return;
+    }
+    dct4x4_scalar(block);
+}
+
+fn dct4x4_scalar(block: &mut [i32; 16]) {
     // The intermediate results may overflow the types, so we stretch the type.
     fn fetch(block: &[i32], idx: usize) -> i64 {
         i64::from(block[idx])
@@ -161,9 +182,137 @@ pub(crate) fn dct4x4(block: &mut [i32; 16]) {
     }
 }
 
+/// edgepix: `dct4x4` and `idct4x4` in wasm SIMD, i32 lanes: one lane per
+/// row or column, a transpose between the passes. Their scalar versions
+/// compute in i64 because arbitrary inputs can overflow i32; inputs within
+/// `DCT_EXACT` and `IDCT_EXACT` cannot (bounds below), so the i32
+/// arithmetic, with arithmetic shifts, gives exactly their results.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use core::arch::wasm32::*;
+
+    /// |x| <= 4096: the first pass's products are at most 65536 * 7569
+    /// (2217 + 5352), its outputs at most 131072, and the second pass's
+    /// products at most 262144 * 7569 + 51000 < 2^31.
+    pub(super) const DCT_EXACT: u32 = 4096;
+    /// |x| <= 15000: the first pass's outputs are at most 3.85 * 15000 =
+    /// 57750, and 57750 * 35468 < 2^31.
+    pub(super) const IDCT_EXACT: u32 = 15000;
+
+    fn load(block: &[i32], row: usize) -> v128 {
+        i32x4(block[4 * row], block[4 * row + 1], block[4 * row + 2], block[4 * row + 3])
+    }
+
+    fn store(block: &mut [i32], row: usize, v: v128) {
+        block[4 * row] = i32x4_extract_lane::<0>(v);
+        block[4 * row + 1] = i32x4_extract_lane::<1>(v);
+        block[4 * row + 2] = i32x4_extract_lane::<2>(v);
+        block[4 * row + 3] = i32x4_extract_lane::<3>(v);
+    }
+
+    /// Lane `i` of output `k` is lane `k` of input `i`.
+    fn transpose(r0: v128, r1: v128, r2: v128, r3: v128) -> [v128; 4] {
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+        let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+        let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+        [
+            i64x2_shuffle::<0, 2>(t0, t2),
+            i64x2_shuffle::<1, 3>(t0, t2),
+            i64x2_shuffle::<0, 2>(t1, t3),
+            i64x2_shuffle::<1, 3>(t1, t3),
+        ]
+    }
+
+    /// `(x * k) >> 16`.
+    fn mul_shr16(x: v128, k: i32) -> v128 {
+        i32x4_shr(i32x4_mul(x, i32x4_splat(k)), 16)
+    }
+
+    pub(super) fn dct4x4(block: &mut [i32; 16]) {
+        // Lanes are rows: column k of every row.
+        let [c0, c1, c2, c3] = transpose(load(block, 0), load(block, 1), load(block, 2), load(block, 3));
+        let a = i32x4_shl(i32x4_add(c0, c3), 3);
+        let b = i32x4_shl(i32x4_add(c1, c2), 3);
+        let c = i32x4_shl(i32x4_sub(c1, c2), 3);
+        let d = i32x4_shl(i32x4_sub(c0, c3), 3);
+        let (k2217, k5352) = (i32x4_splat(2217), i32x4_splat(5352));
+        let o0 = i32x4_add(a, b);
+        let o2 = i32x4_sub(a, b);
+        let o1 = i32x4_shr(i32x4_add(i32x4_add(i32x4_mul(c, k2217), i32x4_mul(d, k5352)), i32x4_splat(14500)), 12);
+        let o3 = i32x4_shr(i32x4_add(i32x4_sub(i32x4_mul(d, k2217), i32x4_mul(c, k5352)), i32x4_splat(7500)), 12);
+        // Lanes are columns: row j of every column.
+        let [r0, r1, r2, r3] = transpose(o0, o1, o2, o3);
+        let a = i32x4_add(r0, r3);
+        let b = i32x4_add(r1, r2);
+        let c = i32x4_sub(r1, r2);
+        let d = i32x4_sub(r0, r3);
+        let seven = i32x4_splat(7);
+        store(block, 0, i32x4_shr(i32x4_add(i32x4_add(a, b), seven), 4));
+        store(block, 2, i32x4_shr(i32x4_add(i32x4_sub(a, b), seven), 4));
+        // Plus one where d is not zero: the comparison's lanes are -1 there.
+        let row1 = i32x4_shr(i32x4_add(i32x4_add(i32x4_mul(c, k2217), i32x4_mul(d, k5352)), i32x4_splat(12000)), 16);
+        store(block, 1, i32x4_sub(row1, i32x4_ne(d, i32x4_splat(0))));
+        store(block, 3, i32x4_shr(i32x4_add(i32x4_sub(i32x4_mul(d, k2217), i32x4_mul(c, k5352)), i32x4_splat(51000)), 16));
+    }
+
+    /// One pass of the inverse transform over four lanes.
+    fn idct_pass(x0: v128, x1: v128, x2: v128, x3: v128) -> [v128; 4] {
+        let a1 = i32x4_add(x0, x2);
+        let b1 = i32x4_sub(x0, x2);
+        let c1 = i32x4_sub(mul_shr16(x1, super::CONST2 as i32), i32x4_add(x3, mul_shr16(x3, super::CONST1 as i32)));
+        let d1 = i32x4_add(i32x4_add(x1, mul_shr16(x1, super::CONST1 as i32)), mul_shr16(x3, super::CONST2 as i32));
+        [i32x4_add(a1, d1), i32x4_add(b1, c1), i32x4_sub(b1, c1), i32x4_sub(a1, d1)]
+    }
+
+    pub(super) fn idct4x4(block: &mut [i32]) {
+        // Lanes are columns: rows 0..4.
+        let [y0, y1, y2, y3] = idct_pass(load(block, 0), load(block, 1), load(block, 2), load(block, 3));
+        // Lanes are rows: columns 0..4.
+        let [k0, k1, k2, k3] = transpose(y0, y1, y2, y3);
+        let round = |v: v128| i32x4_shr(i32x4_add(v, i32x4_splat(4)), 3);
+        let [z0, z1, z2, z3] = idct_pass(k0, k1, k2, k3).map(round);
+        let [r0, r1, r2, r3] = transpose(z0, z1, z2, z3);
+        for (row, v) in [r0, r1, r2, r3].into_iter().enumerate() {
+            store(block, row, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// edgepix: the SIMD transforms against the scalar ones, on random
+    /// blocks up to their bounds and on the bounds themselves.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[test]
+    fn simd128_transforms_are_the_scalar_ones() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |bound: u32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            match state % 8 {
+                0 => bound as i32,
+                1 => -(bound as i32),
+                _ => (state >> 32) as i32 % (bound as i32 + 1),
+            }
+        };
+        for _ in 0..50_000 {
+            let block: [i32; 16] = core::array::from_fn(|_| next(simd128::DCT_EXACT));
+            let (mut simd, mut scalar) = (block, block);
+            simd128::dct4x4(&mut simd);
+            dct4x4_scalar(&mut scalar);
+            assert_eq!(simd, scalar, "dct4x4 of {block:?}");
+
+            let block: [i32; 16] = core::array::from_fn(|_| next(simd128::IDCT_EXACT));
+            let (mut simd, mut scalar) = (block, block);
+            simd128::idct4x4(&mut simd);
+            idct4x4_scalar(&mut scalar);
+            assert_eq!(simd, scalar, "idct4x4 of {block:?}");
+        }
+    }
 
     #[test]
     fn test_dct_inverse() {
