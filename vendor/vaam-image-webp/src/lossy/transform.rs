@@ -8,8 +8,7 @@ pub(crate) fn idct4x4(block: &mut [i32]) {
     // edgepix: with wasm SIMD, four lanes at a time where i32 arithmetic is
     // exact (every product fits), which the encoder's blocks always are.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if block.len() >= 16 && block[..16].iter().all(|&x| x.unsigned_abs() <= simd128::IDCT_EXACT) {
-        simd128::idct4x4(block);
+    if block.len() >= 16 && simd128::idct4x4(block) {
         return;
     }
     idct4x4_scalar(block);
@@ -142,8 +141,7 @@ pub(crate) fn wht4x4(block: &mut [i32; 16]) {
 pub(crate) fn dct4x4(block: &mut [i32; 16]) {
     // edgepix: with wasm SIMD, as `idct4x4` (residuals, -255..=255, always).
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if block.iter().all(|&x| x.unsigned_abs() <= simd128::DCT_EXACT) {
-        simd128::dct4x4(block);
+    if simd128::dct4x4(block) {
         return;
     }
     dct4x4_scalar(block);
@@ -210,6 +208,14 @@ mod simd128 {
         block[4 * row + 3] = i32x4_extract_lane::<3>(v);
     }
 
+    /// Whether every lane of `rows` is within `bound` in magnitude
+    /// (`i32::MIN`'s absolute value, as u32, is not).
+    fn within(rows: [v128; 4], bound: u32) -> bool {
+        let b = u32x4_splat(bound);
+        let [r0, r1, r2, r3] = rows.map(|r| u32x4_le(i32x4_abs(r), b));
+        i32x4_all_true(v128_and(v128_and(r0, r1), v128_and(r2, r3)))
+    }
+
     /// Lane `i` of output `k` is lane `k` of input `i`.
     fn transpose(r0: v128, r1: v128, r2: v128, r3: v128) -> [v128; 4] {
         let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
@@ -229,9 +235,15 @@ mod simd128 {
         i32x4_shr(i32x4_mul(x, i32x4_splat(k)), 16)
     }
 
-    pub(super) fn dct4x4(block: &mut [i32; 16]) {
+    /// The forward transform, or `false` (and `block` untouched) when a
+    /// value is beyond `DCT_EXACT`.
+    pub(super) fn dct4x4(block: &mut [i32; 16]) -> bool {
+        let rows = [load(block, 0), load(block, 1), load(block, 2), load(block, 3)];
+        if !within(rows, DCT_EXACT) {
+            return false;
+        }
         // Lanes are rows: column k of every row.
-        let [c0, c1, c2, c3] = transpose(load(block, 0), load(block, 1), load(block, 2), load(block, 3));
+        let [c0, c1, c2, c3] = transpose(rows[0], rows[1], rows[2], rows[3]);
         let a = i32x4_shl(i32x4_add(c0, c3), 3);
         let b = i32x4_shl(i32x4_add(c1, c2), 3);
         let c = i32x4_shl(i32x4_sub(c1, c2), 3);
@@ -254,6 +266,7 @@ mod simd128 {
         let row1 = i32x4_shr(i32x4_add(i32x4_add(i32x4_mul(c, k2217), i32x4_mul(d, k5352)), i32x4_splat(12000)), 16);
         store(block, 1, i32x4_sub(row1, i32x4_ne(d, i32x4_splat(0))));
         store(block, 3, i32x4_shr(i32x4_add(i32x4_sub(i32x4_mul(d, k2217), i32x4_mul(c, k5352)), i32x4_splat(51000)), 16));
+        true
     }
 
     /// One pass of the inverse transform over four lanes.
@@ -265,9 +278,15 @@ mod simd128 {
         [i32x4_add(a1, d1), i32x4_add(b1, c1), i32x4_sub(b1, c1), i32x4_sub(a1, d1)]
     }
 
-    pub(super) fn idct4x4(block: &mut [i32]) {
+    /// The inverse transform, or `false` (and `block` untouched) when a
+    /// value is beyond `IDCT_EXACT`.
+    pub(super) fn idct4x4(block: &mut [i32]) -> bool {
+        let rows = [load(block, 0), load(block, 1), load(block, 2), load(block, 3)];
+        if !within(rows, IDCT_EXACT) {
+            return false;
+        }
         // Lanes are columns: rows 0..4.
-        let [y0, y1, y2, y3] = idct_pass(load(block, 0), load(block, 1), load(block, 2), load(block, 3));
+        let [y0, y1, y2, y3] = idct_pass(rows[0], rows[1], rows[2], rows[3]);
         // Lanes are rows: columns 0..4.
         let [k0, k1, k2, k3] = transpose(y0, y1, y2, y3);
         let round = |v: v128| i32x4_shr(i32x4_add(v, i32x4_splat(4)), 3);
@@ -276,6 +295,7 @@ mod simd128 {
         for (row, v) in [r0, r1, r2, r3].into_iter().enumerate() {
             store(block, row, v);
         }
+        true
     }
 }
 
@@ -302,15 +322,31 @@ mod tests {
         for _ in 0..50_000 {
             let block: [i32; 16] = core::array::from_fn(|_| next(simd128::DCT_EXACT));
             let (mut simd, mut scalar) = (block, block);
-            simd128::dct4x4(&mut simd);
+            assert!(simd128::dct4x4(&mut simd));
             dct4x4_scalar(&mut scalar);
             assert_eq!(simd, scalar, "dct4x4 of {block:?}");
 
             let block: [i32; 16] = core::array::from_fn(|_| next(simd128::IDCT_EXACT));
             let (mut simd, mut scalar) = (block, block);
-            simd128::idct4x4(&mut simd);
+            assert!(simd128::idct4x4(&mut simd));
             idct4x4_scalar(&mut scalar);
             assert_eq!(simd, scalar, "idct4x4 of {block:?}");
+        }
+        // Beyond the bounds (i32::MIN's magnitude included) the SIMD path
+        // declines and leaves the block alone.
+        for (at, value) in [(0, 4097), (15, -4097), (5, i32::MIN), (9, i32::MAX)] {
+            let mut block = [1i32; 16];
+            block[at] = value;
+            let before = block;
+            assert!(!simd128::dct4x4(&mut block));
+            assert_eq!(block, before);
+        }
+        for (at, value) in [(3, 15001), (12, -15001), (7, i32::MIN)] {
+            let mut block = [1i32; 16];
+            block[at] = value;
+            let before = block;
+            assert!(!simd128::idct4x4(&mut block));
+            assert_eq!(block, before);
         }
     }
 
