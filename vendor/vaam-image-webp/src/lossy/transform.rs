@@ -8,8 +8,10 @@ pub(crate) fn idct4x4(block: &mut [i32]) {
     // edgepix: with wasm SIMD, four lanes at a time where i32 arithmetic is
     // exact (every product fits), which the encoder's blocks always are.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if block.len() >= 16 && simd128::idct4x4(block) {
-        return;
+    if let Some(first) = block.first_chunk_mut::<16>() {
+        if simd128::idct4x4(first) {
+            return;
+        }
     }
     idct4x4_scalar(block);
 }
@@ -197,11 +199,11 @@ mod simd128 {
     /// 57750, and 57750 * 35468 < 2^31.
     pub(super) const IDCT_EXACT: u32 = 15000;
 
-    fn load(block: &[i32], row: usize) -> v128 {
+    fn load(block: &[i32; 16], row: usize) -> v128 {
         i32x4(block[4 * row], block[4 * row + 1], block[4 * row + 2], block[4 * row + 3])
     }
 
-    fn store(block: &mut [i32], row: usize, v: v128) {
+    fn store(block: &mut [i32; 16], row: usize, v: v128) {
         block[4 * row] = i32x4_extract_lane::<0>(v);
         block[4 * row + 1] = i32x4_extract_lane::<1>(v);
         block[4 * row + 2] = i32x4_extract_lane::<2>(v);
@@ -280,7 +282,7 @@ mod simd128 {
 
     /// The inverse transform, or `false` (and `block` untouched) when a
     /// value is beyond `IDCT_EXACT`.
-    pub(super) fn idct4x4(block: &mut [i32]) -> bool {
+    pub(super) fn idct4x4(block: &mut [i32; 16]) -> bool {
         let rows = [load(block, 0), load(block, 1), load(block, 2), load(block, 3)];
         if !within(rows, IDCT_EXACT) {
             return false;
