@@ -382,11 +382,11 @@ fn tokenize_block(
 
     // convert to zigzag and quantize
     // this is the only lossy part of the encoding
+    let mut quantized = *block;
+    transform::quantize4x4(&mut quantized, dc_quant, ac_quant);
     let mut zigzag_block = [0i32; 16];
     for i in first_coeff..16 {
-        let zigzag_index = usize::from(ZIGZAG[i]);
-        let quant = if zigzag_index > 0 { ac_quant } else { dc_quant };
-        zigzag_block[i] = block[zigzag_index] / i32::from(quant);
+        zigzag_block[i] = quantized[usize::from(ZIGZAG[i])];
     }
 
     // get index of last coefficient that isn't 0
@@ -1841,10 +1841,7 @@ impl<W: Write> Vp8Encoder<W> {
 
                     // quantize
                     let mut quantized = residual;
-                    for (index, v) in quantized.iter_mut().enumerate() {
-                        let quant = if index > 0 { segment.yac } else { segment.ydc };
-                        *v /= i32::from(quant);
-                    }
+                    transform::quantize4x4(&mut quantized, segment.ydc, segment.yac);
 
                     // Dequantize and inverse-transform, matching the
                     // round-trip `transform_luma_blocks_4x4` performs
@@ -2524,24 +2521,13 @@ impl<W: Write> Vp8Encoder<W> {
         let mut coeffs0 = get_coeffs0_from_block(&luma_blocks);
         // wht transform the y2 block and quantize it
         transform::wht4x4(&mut coeffs0);
-        for (index, value) in coeffs0.iter_mut().enumerate() {
-            let quant = if index > 0 {
-                segment.y2ac
-            } else {
-                segment.y2dc
-            };
-            *value /= i32::from(quant);
-        }
+        transform::quantize4x4(&mut coeffs0, segment.y2dc, segment.y2ac);
 
-        // quantize the y blocks
+        // quantize the y blocks (their DC goes in the y2 block)
         for y_block in luma_blocks.chunks_exact_mut(16) {
-            for (index, y_value) in y_block.iter_mut().enumerate() {
-                if index == 0 {
-                    *y_value = 0;
-                } else {
-                    *y_value /= i32::from(segment.yac);
-                }
-            }
+            let y_block: &mut [i32; 16] = y_block.try_into().unwrap();
+            transform::quantize4x4(y_block, segment.yac, segment.yac);
+            y_block[0] = 0;
         }
 
         Luma16x16Coeffs {
@@ -2822,14 +2808,9 @@ impl<W: Write> Vp8Encoder<W> {
             .chunks_exact(16)
             .zip(chroma_coeffs.chunks_exact_mut(16))
         {
-            for ((index, &value), coeff) in block.iter().enumerate().zip(coeff_block.iter_mut()) {
-                let quant = if index > 0 {
-                    segment.uvac
-                } else {
-                    segment.uvdc
-                };
-                *coeff = value / i32::from(quant);
-            }
+            let coeff_block: &mut [i32; 16] = coeff_block.try_into().unwrap();
+            coeff_block.copy_from_slice(block);
+            transform::quantize4x4(coeff_block, segment.uvdc, segment.uvac);
         }
 
         chroma_coeffs

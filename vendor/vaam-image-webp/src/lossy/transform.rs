@@ -182,6 +182,22 @@ fn dct4x4_scalar(block: &mut [i32; 16]) {
     }
 }
 
+/// edgepix: `block[i] /= q` with `q` the DC step for `block[0]` and the AC
+/// step for the rest, truncating toward zero as `/` does: the encoder's
+/// quantization, which the published code wrote out at each call site.
+/// With wasm SIMD, four lanes at a time through f32 division (exact
+/// there, see `simd128::quantize4x4`).
+pub(crate) fn quantize4x4(block: &mut [i32; 16], dc: i16, ac: i16) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if simd128::quantize4x4(block, dc, ac) {
+        return;
+    }
+    for (index, value) in block.iter_mut().enumerate() {
+        let quant = if index > 0 { ac } else { dc };
+        *value /= i32::from(quant);
+    }
+}
+
 /// edgepix: `dct4x4` and `idct4x4` in wasm SIMD, i32 lanes: one lane per
 /// row or column, a transpose between the passes. Their scalar versions
 /// compute in i64 because arbitrary inputs can overflow i32; inputs within
@@ -216,6 +232,32 @@ mod simd128 {
         let b = u32x4_splat(bound);
         let [r0, r1, r2, r3] = rows.map(|r| u32x4_le(i32x4_abs(r), b));
         i32x4_all_true(v128_and(v128_and(r0, r1), v128_and(r2, r3)))
+    }
+
+    /// `super::quantize4x4`, or `false` (and `block` untouched) when a
+    /// step is not positive (the scalar code's division by zero panics) or
+    /// a value is 2^24 or more in magnitude. Below that every value and
+    /// step is exact in f32, the quotient is correctly rounded, and it is
+    /// never rounded across an integer: x/q is either an integer, exactly
+    /// (x, q and it representable), or at least 1/q from the next one,
+    /// more than the rounding error |x/q| * 2^-24 < 1/q (as |x| < 2^24).
+    /// So truncating the f32 quotient is truncating the exact one.
+    pub(super) fn quantize4x4(block: &mut [i32; 16], dc: i16, ac: i16) -> bool {
+        if dc <= 0 || ac <= 0 {
+            return false;
+        }
+        let rows = [load(block, 0), load(block, 1), load(block, 2), load(block, 3)];
+        if !within(rows, (1 << 24) - 1) {
+            return false;
+        }
+        let ac = f32::from(ac);
+        let first = f32x4(f32::from(dc), ac, ac, ac);
+        let rest = f32x4_splat(ac);
+        for (row, v) in rows.into_iter().enumerate() {
+            let q = if row == 0 { first } else { rest };
+            store(block, row, i32x4_trunc_sat_f32x4(f32x4_div(f32x4_convert_i32x4(v), q)));
+        }
+        true
     }
 
     /// Lane `i` of output `k` is lane `k` of input `i`.
@@ -333,6 +375,24 @@ mod tests {
             assert!(simd128::idct4x4(&mut simd));
             idct4x4_scalar(&mut scalar);
             assert_eq!(simd, scalar, "idct4x4 of {block:?}");
+        }
+        // Quantization: every step 1..=157 (VP8's largest AC step) and
+        // more, over values up to the bound and at it.
+        for _ in 0..20_000 {
+            let block: [i32; 16] = core::array::from_fn(|_| next((1 << 24) - 1));
+            let dc = (next(2048).unsigned_abs() % 2048 + 1) as i16;
+            let ac = (next(157).unsigned_abs() % 157 + 1) as i16;
+            let (mut simd, mut scalar) = (block, block);
+            assert!(simd128::quantize4x4(&mut simd, dc, ac));
+            for (index, value) in scalar.iter_mut().enumerate() {
+                *value /= i32::from(if index > 0 { ac } else { dc });
+            }
+            assert_eq!(simd, scalar, "{block:?} / {dc}, {ac}");
+        }
+        for (dc, ac, value) in [(0, 4, 1), (4, 0, 1), (4, 4, 1 << 24), (4, 4, i32::MIN)] {
+            let mut block = [value; 16];
+            assert!(!simd128::quantize4x4(&mut block, dc, ac));
+            assert_eq!(block, [value; 16]);
         }
         // Beyond the bounds (i32::MIN's magnitude included) the SIMD path
         // declines and leaves the block alone.
