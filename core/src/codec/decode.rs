@@ -22,41 +22,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
     };
     match probe.format {
         SourceFormat::Jpeg => {
-            let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-            d.read_info().map_err(|e| corrupt(e.to_string()))?;
-            let frame = JpegFrame::parse(bytes).ok_or_else(|| corrupt("no frame header".to_owned()))?;
-            let peak_budget = peak_budget(limits);
-            let footprint = |eighths: u32| frame.footprint(probe.width, probe.height, eighths) + bytes.len() as u64;
-            // A progressive JPEG's coefficients alone may be over the
-            // budget, whatever the scale.
-            if footprint(1) > peak_budget {
-                let hint = ", or as a baseline (not progressive) JPEG";
-                return Err(CodecError::DecoderOverBudget { what: "progressive JPEG", hint, needed: footprint(1), budget: peak_budget });
-            }
-            // The scale, in eighths: the smallest that covers `at_least`,
-            // halved while its decode would not fit.
-            let eighths = match at_least {
-                Some((w, h)) => {
-                    let covers = |n: u32| (probe.width * n).div_ceil(8) >= w && (probe.height * n).div_ceil(8) >= h;
-                    let mut n = [1, 2, 4].into_iter().find(|&n| covers(n)).unwrap_or(8);
-                    while n > 1 && footprint(n) > peak_budget {
-                        n /= 2;
-                    }
-                    n
-                }
-                None => 8,
-            };
-            let (w, h) = if eighths == 8 {
-                (probe.width, probe.height)
-            } else {
-                let req = |v: u32| u16::try_from(v.div_ceil(8)).unwrap_or(u16::MAX);
-                let (w, h) = d.scale(req(probe.width * eighths), req(probe.height * eighths)).map_err(|e| corrupt(e.to_string()))?;
-                (u32::from(w), u32::from(h))
-            };
-            check_budget(w, h)?;
-            if footprint(eighths) > peak_budget {
-                return Err(CodecError::OverBudget { needed: footprint(eighths), budget: peak_budget });
-            }
+            let mut d = jpeg_at_scale(bytes, probe, at_least, limits)?;
             let pixels = d.decode().map_err(|e| corrupt(e.to_string()))?;
             let info = d.info().ok_or_else(|| corrupt("no frame header".to_owned()))?;
             let (w, h) = (u32::from(info.width), u32::from(info.height));
@@ -141,6 +107,52 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: Option<(u32, u32)>, limits:
     }
 }
 
+/// A JPEG decoder for `bytes`, set to decode at `at_least` (see [`decode`]):
+/// the smallest DCT scale that covers it, halved while the decoder's peak
+/// memory would be over the budget; refused when even that is over it.
+pub(super) fn jpeg_at_scale<'a>(bytes: &'a [u8], probe: &Probe, at_least: Option<(u32, u32)>, limits: &Limits) -> Result<jpeg_decoder::Decoder<Cursor<&'a [u8]>>, CodecError> {
+    let corrupt = |reason: String| CodecError::Corrupt { format: probe.format.as_str(), reason };
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    d.read_info().map_err(|e| corrupt(e.to_string()))?;
+    let frame = JpegFrame::parse(bytes).ok_or_else(|| corrupt("no frame header".to_owned()))?;
+    let peak_budget = peak_budget(limits);
+    let footprint = |eighths: u32| frame.footprint(probe.width, probe.height, eighths) + bytes.len() as u64;
+    // A progressive JPEG's coefficients alone may be over the
+    // budget, whatever the scale.
+    if footprint(1) > peak_budget {
+        let hint = ", or as a baseline (not progressive) JPEG";
+        return Err(CodecError::DecoderOverBudget { what: "progressive JPEG", hint, needed: footprint(1), budget: peak_budget });
+    }
+    // The scale, in eighths: the smallest that covers `at_least`,
+    // halved while its decode would not fit.
+    let eighths = match at_least {
+        Some((w, h)) => {
+            let covers = |n: u32| (probe.width * n).div_ceil(8) >= w && (probe.height * n).div_ceil(8) >= h;
+            let mut n = [1, 2, 4].into_iter().find(|&n| covers(n)).unwrap_or(8);
+            while n > 1 && footprint(n) > peak_budget {
+                n /= 2;
+            }
+            n
+        }
+        None => 8,
+    };
+    let (w, h) = if eighths == 8 {
+        (probe.width, probe.height)
+    } else {
+        let req = |v: u32| u16::try_from(v.div_ceil(8)).unwrap_or(u16::MAX);
+        let (w, h) = d.scale(req(probe.width * eighths), req(probe.height * eighths)).map_err(|e| corrupt(e.to_string()))?;
+        (u32::from(w), u32::from(h))
+    };
+    let needed = u64::from(w) * u64::from(h) * 4;
+    if needed > limits.decode_budget {
+        return Err(CodecError::OverBudget { needed, budget: limits.decode_budget });
+    }
+    if footprint(eighths) > peak_budget {
+        return Err(CodecError::OverBudget { needed: footprint(eighths), budget: peak_budget });
+    }
+    Ok(d)
+}
+
 /// Decodes just enough to prove the whole file is readable, in bounded
 /// memory: JPEGs at 1/8 scale, PNGs row by row, GIF and WebP their first
 /// frame (within the decode budget). Truncated or damaged files fail here.
@@ -213,9 +225,9 @@ fn webp_footprint(bytes: &[u8], width: u32, height: u32) -> (&'static str, u64) 
 /// What a JPEG's frame header (SOFn) says about the memory its decoding
 /// takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct JpegFrame {
+pub(super) struct JpegFrame {
     /// Each component's sampling factors (horizontal, vertical; 1-4).
-    sampling: Vec<(u8, u8)>,
+    pub(super) sampling: Vec<(u8, u8)>,
     /// Progressive (SOF2, 6, 10, 14): every coefficient is kept until the
     /// last scan.
     progressive: bool,
@@ -223,7 +235,7 @@ struct JpegFrame {
 
 impl JpegFrame {
     /// The frame header of `bytes` (it comes before the first scan).
-    fn parse(bytes: &[u8]) -> Option<JpegFrame> {
+    pub(super) fn parse(bytes: &[u8]) -> Option<JpegFrame> {
         let mut at = 2; // after SOI
         loop {
             // Fill bytes (0xFF) may precede a marker.

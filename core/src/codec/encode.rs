@@ -1,6 +1,6 @@
 //! Encoding RGBA to JPEG, PNG or WebP.
 
-use super::CodecError;
+use super::{CodecError, YccImage};
 use crate::pixel::RgbaImage;
 
 /// An output format the encoder writes.
@@ -230,8 +230,19 @@ pub enum Chroma {
 /// Encodes `img` as a baseline JPEG at `quality` (1-100) with `chroma`;
 /// transparent pixels become `background`.
 pub fn encode_jpeg(img: &RgbaImage, quality: u8, background: [u8; 3], chroma: Chroma) -> Result<Encoded, CodecError> {
+    jpeg(JpegRows::Rgba { rgba: img.data(), background }, (img.width(), img.height()), quality, chroma)
+}
+
+/// Encodes a YCbCr image as a baseline JPEG at `quality` (1-100) with
+/// `chroma`: its planes go to the encoder as they are (chroma planes at
+/// half resolution are repeated for it, which its 2x2 averaging for
+/// [`Chroma::Subsampled`] undoes exactly).
+pub fn encode_jpeg_ycc(img: &YccImage, quality: u8, chroma: Chroma) -> Result<Encoded, CodecError> {
+    jpeg(JpegRows::Ycc(img), img.size(), quality, chroma)
+}
+
+fn jpeg(rows: JpegRows<'_>, (w, h): (u32, u32), quality: u8, chroma: Chroma) -> Result<Encoded, CodecError> {
     let err = |reason: String| CodecError::Encode { format: "jpeg", reason };
-    let (w, h) = (img.width(), img.height());
     let (w16, h16) = (u16::try_from(w).map_err(|_| err("wider than 65535".to_owned()))?, u16::try_from(h).map_err(|_| err("taller than 65535".to_owned()))?);
     let mut bytes = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut bytes, quality.clamp(1, 100));
@@ -240,7 +251,7 @@ pub fn encode_jpeg(img: &RgbaImage, quality: u8, background: [u8; 3], chroma: Ch
         Chroma::Full => jpeg_encoder::SamplingFactor::F_1_1,
     });
     enc.set_progressive(false);
-    enc.encode_image(FlatRgba { rgba: img.data(), width: w16, height: h16, background }).map_err(|e| err(e.to_string()))?;
+    enc.encode_image(JpegSource { rows, width: w16, height: h16 }).map_err(|e| err(e.to_string()))?;
     Ok(Encoded { bytes, format: OutputFormat::Jpeg, width: w, height: h })
 }
 
@@ -278,18 +289,25 @@ fn flatten_px(p: &[u8], bg: [u8; 3]) -> [u8; 3] {
     [c(0), c(1), c(2)]
 }
 
-/// RGBA pixels as the JPEG encoder reads them: composited onto `background`
-/// and converted to YCbCr a row at a time, so no flattened copy of the
-/// image is made, and only this one input layout of the encoder is built
-/// into the Worker (`Encoder::encode` builds one per colour type).
-struct FlatRgba<'a> {
-    rgba: &'a [u8],
+/// Pixels as the JPEG encoder reads them, a row at a time, in one type,
+/// so that only one input layout of the encoder is built into the Worker
+/// (`Encoder::encode` builds one per colour type).
+struct JpegSource<'a> {
+    rows: JpegRows<'a>,
     width: u16,
     height: u16,
-    background: [u8; 3],
 }
 
-impl jpeg_encoder::ImageBuffer for FlatRgba<'_> {
+/// Where [`JpegSource`]'s rows come from.
+enum JpegRows<'a> {
+    /// RGBA pixels, composited onto `background` and converted to YCbCr a
+    /// row at a time (no flattened copy of the image is made).
+    Rgba { rgba: &'a [u8], background: [u8; 3] },
+    /// YCbCr planes, as they are.
+    Ycc(&'a YccImage),
+}
+
+impl jpeg_encoder::ImageBuffer for JpegSource<'_> {
     fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
         jpeg_encoder::JpegColorType::Ycbcr
     }
@@ -303,38 +321,70 @@ impl jpeg_encoder::ImageBuffer for FlatRgba<'_> {
     }
 
     fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
-        let row = usize::from(self.width) * 4;
-        // The encoder asks for rows below `height` only.
-        let Some(line) = self.rgba.get(usize::from(y) * row..(usize::from(y) + 1) * row) else { return };
-        // Sixteen pixels at a time into arrays, a loop that vectorises.
-        const CHUNK: usize = 16;
-        let mut chunks = line.chunks_exact(4 * CHUNK);
-        let mut planes = [[0u8; CHUNK]; 3];
-        for chunk in chunks.by_ref() {
-            // Opaque pixels composite to themselves: skip the blend when
-            // all sixteen are (the usual case, a photo). Two loops, not a
-            // branch in one: LLVM keeps the branch inside, at about twice
-            // the cost (wasm profile).
-            if crate::pixel::all_opaque(chunk) {
-                for (i, p) in chunk.chunks_exact(4).enumerate() {
-                    (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(p[0], p[1], p[2]);
-                }
-            } else {
-                for (i, p) in chunk.chunks_exact(4).enumerate() {
-                    let [r, g, b] = flatten_px(p, self.background);
-                    (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
-                }
+        match self.rows {
+            JpegRows::Rgba { rgba, background } => rgba_row(rgba, usize::from(self.width), y, background, buffers),
+            JpegRows::Ycc(img) => ycc_row(img, usize::from(self.width), y, buffers),
+        }
+    }
+}
+
+/// Row `y` of `rgba` (`width` pixels a row) as YCbCr into `buffers`.
+fn rgba_row(rgba: &[u8], width: usize, y: u16, background: [u8; 3], buffers: &mut [Vec<u8>; 4]) {
+    let row = width * 4;
+    // The encoder asks for rows below `height` only.
+    let Some(line) = rgba.get(usize::from(y) * row..(usize::from(y) + 1) * row) else { return };
+    // Sixteen pixels at a time into arrays, a loop that vectorises.
+    const CHUNK: usize = 16;
+    let mut chunks = line.chunks_exact(4 * CHUNK);
+    let mut planes = [[0u8; CHUNK]; 3];
+    for chunk in chunks.by_ref() {
+        // Opaque pixels composite to themselves: skip the blend when
+        // all sixteen are (the usual case, a photo). Two loops, not a
+        // branch in one: LLVM keeps the branch inside, at about twice
+        // the cost (wasm profile).
+        if crate::pixel::all_opaque(chunk) {
+            for (i, p) in chunk.chunks_exact(4).enumerate() {
+                (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(p[0], p[1], p[2]);
             }
-            for (buffer, plane) in buffers.iter_mut().zip(&planes) {
-                buffer.extend_from_slice(plane);
+        } else {
+            for (i, p) in chunk.chunks_exact(4).enumerate() {
+                let [r, g, b] = flatten_px(p, background);
+                (planes[0][i], planes[1][i], planes[2][i]) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
             }
         }
-        for p in chunks.remainder().chunks_exact(4) {
-            let [r, g, b] = flatten_px(p, self.background);
-            let (y, cb, cr) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
-            buffers[0].push(y);
-            buffers[1].push(cb);
-            buffers[2].push(cr);
+        for (buffer, plane) in buffers.iter_mut().zip(&planes) {
+            buffer.extend_from_slice(plane);
+        }
+    }
+    for p in chunks.remainder().chunks_exact(4) {
+        let [r, g, b] = flatten_px(p, background);
+        let (y, cb, cr) = jpeg_encoder::rgb_to_ycbcr(r, g, b);
+        buffers[0].push(y);
+        buffers[1].push(cb);
+        buffers[2].push(cr);
+    }
+}
+
+/// Row `y` of `img`'s planes into `buffers`, chroma samples repeated to
+/// luma's resolution.
+fn ycc_row(img: &YccImage, width: usize, y: u16, buffers: &mut [Vec<u8>; 4]) {
+    let y = u32::from(y);
+    let (bx, by) = img.chroma_block();
+    let [luma, cb, cr, _] = buffers;
+    luma.extend_from_slice(img.y.row(y).unwrap_or_default());
+    for (plane, out) in [(&img.cb, cb), (&img.cr, cr)] {
+        let row = plane.row(y / u32::from(by)).unwrap_or_default();
+        if bx == 1 {
+            out.extend_from_slice(row);
+        } else {
+            let start = out.len();
+            out.resize(start + width, 0);
+            for (pair, &s) in out[start..].chunks_exact_mut(2).zip(row) {
+                pair.copy_from_slice(&[s, s]);
+            }
+            if let (1, Some(last), Some(&s)) = (width % 2, out.last_mut(), row.get(width / 2)) {
+                *last = s;
+            }
         }
     }
 }
@@ -342,11 +392,34 @@ impl jpeg_encoder::ImageBuffer for FlatRgba<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{Limits, decode, probe};
+    use crate::codec::{Limits, Plane, decode, probe};
 
     fn gradient(w: u32, h: u32, alpha: bool) -> RgbaImage {
         let data = (0..w * h).flat_map(|i| [(i % w * 255 / w) as u8, (i / w * 255 / h) as u8, 90, if alpha { (i % 256) as u8 } else { 255 }]).collect();
         RgbaImage::from_vec(w, h, data).unwrap()
+    }
+
+    #[test]
+    fn ycbcr_planes_encode_as_they_are_with_half_size_chroma_repeated() {
+        // Odd sides: the last chroma column and row cover one luma sample.
+        let (w, h) = (37u32, 21u32);
+        let plane = |w: u32, h: u32, f: &dyn Fn(u32) -> u8| Plane::new(w, h, (0..w).cycle().take((w * h) as usize).map(f).collect()).unwrap();
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        // Blue-difference chroma low on the left, high on the right.
+        let img = YccImage::new(plane(w, h, &|_| 120), plane(cw, ch, &|x| if x < cw / 2 { 60 } else { 200 }), plane(cw, ch, &|_| 128), (2, 2)).unwrap();
+        let jpeg = encode_jpeg_ycc(&img, 100, Chroma::Subsampled).unwrap();
+        let p = probe(&jpeg.bytes, &Limits::default()).unwrap();
+        let back = decode(&jpeg.bytes, &p, None, &Limits::default()).unwrap();
+        assert_eq!((back.width(), back.height()), (w, h));
+        let px = |x: u32| &back.data()[(10 * w + x) as usize * 4..][..3];
+        // Y 120, Cb 60, Cr 128: R 120, B 120 + 1.772 * -68 = 0; Cb 200: B 248.
+        let (left, right) = (px(2), px(w - 2));
+        assert!(left[0].abs_diff(120) <= 3 && left[2] <= 6, "{left:?}");
+        assert!(right[0].abs_diff(120) <= 3 && right[2].abs_diff(248) <= 6, "{right:?}");
+        // The edge lands where the chroma planes put it (chroma column 9 is
+        // luma columns 18 and 19), give or take the filters' ringing.
+        let edge = (0..w).position(|x| px(x)[2] > 124).unwrap() as u32;
+        assert!((17..=19).contains(&edge), "edge at {edge}");
     }
 
     #[test]

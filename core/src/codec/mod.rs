@@ -11,11 +11,13 @@ mod color;
 mod decode;
 mod encode;
 mod probe;
+mod ycc;
 
 pub use color::{icc_profile, to_srgb};
 pub use decode::{decode, validate};
-pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg};
+pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg, encode_jpeg_ycc};
 pub use probe::{Limits, Probe, SourceFormat, probe};
+pub use ycc::{Plane, YccImage, decode_ycc};
 
 use crate::error::ErrorCode;
 use thiserror::Error;

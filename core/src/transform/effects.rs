@@ -101,13 +101,18 @@ pub fn sharpen(img: &mut RgbaImage, amount: f32, sigma: f32) {
     }
 }
 
+/// Whether [`adjust`] with these factors leaves every pixel as it is.
+pub fn is_identity(brightness: f32, contrast: f32, gamma: f32, saturation: f32) -> bool {
+    let identity = |v: f32| (v - 1.0).abs() < 1e-6;
+    identity(brightness) && identity(contrast) && identity(gamma) && identity(saturation)
+}
+
 /// Colour adjustments as Cloudflare defines them, 1.0 meaning no change:
 /// `brightness` scales values, `contrast` scales the distance from mid-grey,
 /// `gamma` raises to `1/gamma`, `saturation` scales the distance from the
 /// pixel's luma (0 is greyscale).
 pub fn adjust(img: &mut RgbaImage, brightness: f32, contrast: f32, gamma: f32, saturation: f32) {
-    let identity = |v: f32| (v - 1.0).abs() < 1e-6;
-    if identity(brightness) && identity(contrast) && identity(gamma) && identity(saturation) {
+    if is_identity(brightness, contrast, gamma, saturation) {
         return;
     }
     let mut lut = [0u8; 256];
@@ -122,7 +127,7 @@ pub fn adjust(img: &mut RgbaImage, brightness: f32, contrast: f32, gamma: f32, s
     }
     for p in img.data_mut().chunks_exact_mut(4) {
         let (r, g, b) = (lut[usize::from(p[0])], lut[usize::from(p[1])], lut[usize::from(p[2])]);
-        if identity(saturation) {
+        if (saturation - 1.0).abs() < 1e-6 {
             p[0] = r;
             p[1] = g;
             p[2] = b;

@@ -18,7 +18,7 @@ use thiserror::Error;
 
 use super::effects;
 use super::geometry::{self, GeometryError};
-use super::options::{Format, Options, RegionEffect, negotiate};
+use super::options::{Format, Options, RegionEffect, Sharpen, negotiate};
 use super::orient::Orientation;
 use super::resample;
 use crate::codec::{self, CodecError, Limits, OutputFormat, Probe};
@@ -120,6 +120,14 @@ pub fn run_with(source: &[u8], opts: &Options, format: Option<OutputFormat>, lim
             return Err(CodecError::OverBudget { needed, budget: limits.output_budget }.into());
         }
     }
+    // A JPEG into a JPEG, only cropped and resampled: in YCbCr.
+    if format == OutputFormat::Jpeg
+        && redactions.is_empty()
+        && only_resamples(opts, &plan)
+        && let Some(encoded) = render_ycc(source, &probe, opts, &plan, limits)?
+    {
+        return Ok(Output::Image(encoded));
+    }
     let img = render(source, &probe, exif, opts, &plan, limits, redactions)?;
     let background = opts.background.map_or([255, 255, 255], |c| [c.r, c.g, c.b]);
     Ok(Output::Image(codec::encode(&img, format, opts.quality.value(), background)?))
@@ -142,17 +150,9 @@ pub fn run_pixels(source: &[u8], opts: &Options, limits: &Limits) -> Result<Rgba
 
 fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan: &geometry::Geometry, limits: &Limits, redactions: &[Redaction]) -> Result<RgbaImage, TransformError> {
     let (sw, sh) = (probe.width, probe.height);
-    // The plan's crop and output size are in stored pixels and axes.
-    let crop = plan.crop.unwrap_or(Rect { x: 0, y: 0, w: sw, h: sh }).clamp_to(sw, sh);
+    let crop = kept(probe, plan);
     let (rw, rh) = plan.resize_to;
-    // Shrink-on-load leaves at least 2x for Lanczos when the decoded image
-    // stays small (DCT scaling alone is blockier than a resampling filter;
-    // "small" is half the budget, since JPEG's RGB and our RGBA copy are
-    // alive together), else only what the output needs.
-    let need = (scale_up(sw, rw, crop.w), scale_up(sh, rh, crop.h));
-    let roomy = ((need.0 * 2).min(sw), (need.1 * 2).min(sh));
-    let (dw, dh) = dct_scaled(sw, sh, roomy);
-    let need = if u64::from(dw) * u64::from(dh) * 4 <= limits.decode_budget / 2 { roomy } else { need };
+    let need = decode_size(probe, plan, limits);
     let mut img = codec::decode(source, probe, Some(need), limits)?;
     if let Some(icc) = codec::icc_profile(source, probe) {
         codec::to_srgb(&mut img, &icc);
@@ -198,6 +198,75 @@ fn render(source: &[u8], probe: &Probe, exif: Orientation, opts: &Options, plan:
     Ok(img)
 }
 
+/// The stored pixels a render keeps: the plan's crop, or all.
+fn kept(probe: &Probe, plan: &geometry::Geometry) -> Rect {
+    let (sw, sh) = (probe.width, probe.height);
+    plan.crop.unwrap_or(Rect { x: 0, y: 0, w: sw, h: sh }).clamp_to(sw, sh)
+}
+
+/// The size to decode at (a JPEG's DCT scaling picks the smallest scale
+/// that covers it). Shrink-on-load leaves at least 2x for Lanczos when
+/// the decoded image stays small (DCT scaling alone is blockier than a
+/// resampling filter; "small" is half the budget, since JPEG's RGB and our
+/// RGBA copy are alive together), else only what the output needs.
+fn decode_size(probe: &Probe, plan: &geometry::Geometry, limits: &Limits) -> (u32, u32) {
+    let (sw, sh) = (probe.width, probe.height);
+    let crop = kept(probe, plan);
+    let (rw, rh) = plan.resize_to;
+    let need = (scale_up(sw, rw, crop.w), scale_up(sh, rh, crop.h));
+    let roomy = ((need.0 * 2).min(sw), (need.1 * 2).min(sh));
+    let (dw, dh) = dct_scaled(sw, sh, roomy);
+    if u64::from(dw) * u64::from(dh) * 4 <= limits.decode_budget / 2 { roomy } else { need }
+}
+
+/// Whether `opts` and `plan` ask for no more than a crop and a resample:
+/// every other step of [`render`] (regions, orientation, padding, effects)
+/// leaves the pixels as they are.
+fn only_resamples(opts: &Options, plan: &geometry::Geometry) -> bool {
+    plan.orientation == Orientation::IDENTITY
+        && plan.canvas == plan.resize_to
+        && plan.offset == (0, 0)
+        && opts.regions.is_empty()
+        && opts.pixelate.is_none()
+        && opts.blur.is_none()
+        && opts.sharpen == Sharpen::ZERO
+        && effects::is_identity(opts.brightness.get() as f32, opts.contrast.get() as f32, opts.gamma.get() as f32, opts.saturation.get() as f32)
+}
+
+/// [`render`] and encode, for a JPEG into a JPEG that [`only_resamples`],
+/// in the source's YCbCr planes (see [`codec::decode_ycc`]): luma cropped
+/// and resampled as `render` does RGBA, chroma straight to the output's
+/// 4:2:0 resolution. `None` when the source is not such a JPEG, or
+/// carries a colour profile (applied in RGB).
+fn render_ycc(source: &[u8], probe: &Probe, opts: &Options, plan: &geometry::Geometry, limits: &Limits) -> Result<Option<codec::Encoded>, TransformError> {
+    if codec::icc_profile(source, probe).is_some() {
+        return Ok(None);
+    }
+    let Some(img) = codec::decode_ycc(source, probe, Some(decode_size(probe, plan, limits)), limits)? else { return Ok(None) };
+    let (sw, sh) = (probe.width, probe.height);
+    let (kx, ky) = (f64::from(img.y.width()) / f64::from(sw), f64::from(img.y.height()) / f64::from(sh));
+    let luma = kept(probe, plan).scaled(kx, ky);
+    let (rw, rh) = plan.resize_to;
+    // An output chroma sample covers 2x2 output pixels (the last ones
+    // half outside when a side is odd); a source one `bx` x `by` luma
+    // samples.
+    let (cw, ch) = (rw.div_ceil(2), rh.div_ceil(2));
+    let (bx, by) = img.chroma_block();
+    let (bx, by) = (f64::from(bx), f64::from(by));
+    let chroma = [
+        f64::from(luma.x) / bx,
+        f64::from(luma.y) / by,
+        f64::from(luma.w) * f64::from(2 * cw) / f64::from(rw) / bx,
+        f64::from(luma.h) * f64::from(2 * ch) / f64::from(rh) / by,
+    ];
+    let codec::YccImage { y, cb, cr, .. } = img;
+    let y = resample::resize_plane(y, [f64::from(luma.x), f64::from(luma.y), f64::from(luma.w), f64::from(luma.h)], (rw, rh));
+    let cb = resample::resize_plane(cb, chroma, (cw, ch));
+    let cr = resample::resize_plane(cr, chroma, (cw, ch));
+    let out = codec::YccImage::new(y, cb, cr, (2, 2)).ok_or_else(|| CodecError::Encode { format: "jpeg", reason: "chroma planes of an unexpected size".to_owned() })?;
+    Ok(Some(codec::encode_jpeg_ycc(&out, opts.quality.value(), codec::Chroma::Subsampled)?))
+}
+
 /// The full-image size along one axis that makes `crop` pixels of it at
 /// least `out` pixels: `ceil(full * out / crop)`, at most `full`.
 fn scale_up(full: u32, out: u32, crop: u32) -> u32 {
@@ -235,5 +304,55 @@ mod tests {
         assert_eq!(format("width=10", Some("image/avif,image/webp,*/*"), false), Some(OutputFormat::Webp));
         assert_eq!(format("width=10", Some("image/avif,*/*"), false), Some(OutputFormat::Jpeg), "AVIF alone in Accept is not WebP");
         assert_eq!(format("width=10", None, true), Some(OutputFormat::Png));
+    }
+
+    /// A JPEG of a smooth, colourful scene (no flat areas, no hard edges).
+    fn scene(w: u32, h: u32) -> Vec<u8> {
+        let data = (0..w * h).flat_map(|i| {
+            let (x, y) = (f64::from(i % w), f64::from(i / w));
+            let v = |a: f64, b: f64| (127.5 + 100.0 * (x / a + y / b).sin()) as u8;
+            [v(37.0, 53.0), v(-61.0, 29.0), v(23.0, -71.0), 255]
+        });
+        let img = RgbaImage::from_vec(w, h, data.collect()).unwrap();
+        codec::encode_jpeg(&img, 95, [255, 255, 255], codec::Chroma::Subsampled).unwrap().bytes
+    }
+
+    fn psnr(a: &RgbaImage, b: &RgbaImage) -> f64 {
+        let se: f64 = a.data().iter().zip(b.data()).map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2)).sum();
+        10.0 * (255.0f64.powi(2) / (se / a.data().len() as f64)).log10()
+    }
+
+    #[test]
+    fn jpeg_to_jpeg_resamples_in_ycbcr_with_the_pixels_of_the_rgba_path() {
+        let limits = Limits::default();
+        let src = scene(803, 601);
+        let decode = |bytes: &[u8]| codec::decode(bytes, &codec::probe(bytes, &limits).unwrap(), None, &limits).unwrap();
+        for opts in ["width=400", "width=401,height=299,fit=cover", "width=160,height=200,fit=crop,gravity=0.2x0.9", "width=803", "trim=11;23;31;7,width=333", "width=1600,fit=scale-down"] {
+            let opts = crate::transform::options::parse(&format!("{opts},format=jpeg,quality=100")).unwrap();
+            let probe = codec::probe(&src, &limits).unwrap();
+            let plan = geometry::plan_oriented(probe.width, probe.height, Orientation::IDENTITY, &opts).unwrap();
+            assert!(only_resamples(&opts, &plan));
+            let ycc = render_ycc(&src, &probe, &opts, &plan, &limits).unwrap().expect("a YCbCr JPEG");
+            let rgba = render(&src, &probe, Orientation::IDENTITY, &opts, &plan, &limits, &[]).unwrap();
+            let Output::Image(out) = run(&src, &opts, Some(OutputFormat::Jpeg), &limits).unwrap() else { panic!("an image") };
+            assert_eq!(out.bytes, ycc.bytes, "run takes the YCbCr path");
+            let ycc = decode(&ycc.bytes);
+            assert_eq!((ycc.width(), ycc.height()), (rgba.width(), rgba.height()));
+            // The same resampling, other rounding and chroma filtering.
+            let db = psnr(&ycc, &rgba);
+            assert!(db > 44.0, "{opts:?}: {db:.1} dB");
+        }
+    }
+
+    #[test]
+    fn anything_but_a_crop_and_a_resample_takes_the_rgba_path() {
+        for opts in ["rotate=90", "flip=h", "blur=5", "sharpen=1", "brightness=1.2", "saturation=0", "pixelate=4", "blur-region=0;0;5;5;3", "height=100,fit=pad"] {
+            let opts = crate::transform::options::parse(&format!("{opts},width=100")).unwrap();
+            let plan = geometry::plan_oriented(800, 600, Orientation::IDENTITY, &opts).unwrap();
+            assert!(!only_resamples(&opts, &plan), "{opts:?}");
+        }
+        let opts = crate::transform::options::parse("width=100").unwrap();
+        assert!(!only_resamples(&opts, &geometry::plan_oriented(800, 600, Orientation::from_exif(6), &opts).unwrap()), "EXIF rotation");
+        assert!(only_resamples(&opts, &geometry::plan_oriented(800, 600, Orientation::IDENTITY, &opts).unwrap()));
     }
 }

@@ -1,9 +1,10 @@
 //! Cropping and resampling (Lanczos3, alpha-aware) and padding.
 
 use fast_image_resize::images::TypedImage;
-use fast_image_resize::pixels::U8x4;
-use fast_image_resize::{FilterType, MulDiv, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::pixels::{U8, U8x4};
+use fast_image_resize::{FilterType, MulDiv, PixelTrait, ResizeAlg, ResizeOptions, Resizer};
 
+use crate::codec::Plane;
 use crate::pixel::{Rect, RgbaImage};
 
 /// Crops `src` to `crop` and resamples the result to `to` (width, height).
@@ -25,7 +26,7 @@ pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     let (sw, sh) = (src.width(), src.height());
     let mut src = src.into_vec();
     let mut out = vec![0; w as usize * h as usize * 4];
-    let resized = lanczos3(&mut src, (sw, sh), &mut out, (w, h), alpha);
+    let resized = lanczos3::<U8x4>(&mut src, (sw, sh), [0.0, 0.0, f64::from(sw), f64::from(sh)], &mut out, (w, h), alpha);
     drop(src);
     match resized {
         Some(()) => RgbaImage::from_vec(w, h, out).unwrap_or_else(|_| RgbaImage::filled(w, h, [0, 0, 0, 0])),
@@ -33,13 +34,16 @@ pub fn resize(src: RgbaImage, crop: Rect, to: (u32, u32)) -> RgbaImage {
     }
 }
 
-/// Resamples the RGBA pixels `src` into `out` with Lanczos3, premultiplying
-/// `src` in place first when `alpha`. Typed to RGBA, so that only this
-/// pixel type's code is built (the untyped `Resizer::resize` carries all
-/// thirteen into the Worker). `None` when a buffer does not match its size.
-fn lanczos3(src: &mut [u8], from: (u32, u32), out: &mut [u8], to: (u32, u32), alpha: bool) -> Option<()> {
+/// Resamples `window` (left, top, width, height, in pixels, fractions
+/// allowed) of the `from`-sized image `src` into `out` (`to`) with
+/// Lanczos3, premultiplying `src` in place first when `alpha`. Typed, so
+/// that only the pixel types we use are built (the untyped
+/// `Resizer::resize` carries all thirteen into the Worker). `None` when a
+/// buffer does not match its size.
+fn lanczos3<P: PixelTrait>(src: &mut [u8], from: (u32, u32), window: [f64; 4], out: &mut [u8], to: (u32, u32), alpha: bool) -> Option<()> {
+    let px = P::size();
     let mul_div = MulDiv::default();
-    let mut view = TypedImage::<U8x4>::from_buffer(from.0, from.1, src).ok()?;
+    let mut view = TypedImage::<P>::from_buffer(from.0, from.1, src).ok()?;
     if alpha {
         mul_div.multiply_alpha_inplace_typed(&mut view).ok()?;
     }
@@ -48,24 +52,54 @@ fn lanczos3(src: &mut [u8], from: (u32, u32), out: &mut [u8], to: (u32, u32), al
     // output that is tens of megabytes more. Bands of output rows, each
     // from the source rows under it (the filter still reads across the
     // band's edges), keep that buffer to a band's height.
-    let band = (BAND_BYTES / (u64::from(from.0) * 4)).clamp(1, u64::from(to.1)) as u32;
-    let scale = f64::from(from.1) / f64::from(to.1);
+    let [left, top, width, height] = window;
+    let band = (BAND_BYTES / (u64::from(from.0) * px as u64)).clamp(1, u64::from(to.1)) as u32;
+    let scale = height / f64::from(to.1);
     let mut resizer = Resizer::new();
-    for (i, rows) in out.chunks_mut((band * to.0 * 4) as usize).enumerate() {
+    for (i, rows) in out.chunks_mut(band as usize * to.0 as usize * px).enumerate() {
         let y0 = i as u32 * band;
-        let n = (rows.len() / (to.0 as usize * 4)) as u32;
-        let mut dst = TypedImage::<U8x4>::from_buffer(to.0, n, rows).ok()?;
-        let top = f64::from(y0) * scale;
+        let n = (rows.len() / (to.0 as usize * px)) as u32;
+        let mut dst = TypedImage::<P>::from_buffer(to.0, n, rows).ok()?;
+        let band_top = top + f64::from(y0) * scale;
         let options = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
             .use_alpha(false)
-            .crop(0.0, top, f64::from(from.0), (f64::from(n) * scale).min(f64::from(from.1) - top));
+            .crop(left, band_top, width, (f64::from(n) * scale).min(top + height - band_top));
         resizer.resize_typed(&view, &mut dst, &options).ok()?;
         if alpha {
             mul_div.divide_alpha_inplace_typed(&mut dst).ok()?;
         }
     }
     Some(())
+}
+
+/// Resamples `window` (left, top, width, height, in samples, fractions
+/// allowed) of a plane to `to`. The whole samples under the window move
+/// out first, as [`resize`] moves its crop (nothing beyond them bleeds
+/// in); a window with fractional edges, a chroma plane's under a luma
+/// crop, is then read within them.
+pub fn resize_plane(src: Plane, window: [f64; 4], to: (u32, u32)) -> Plane {
+    let (w, h) = (to.0.max(1), to.1.max(1));
+    let [left, top, width, height] = window;
+    let (x0, y0) = (left.max(0.0).floor() as u32, top.max(0.0).floor() as u32);
+    let (x1, y1) = ((left + width).ceil() as u32, (top + height).ceil() as u32);
+    let under = Rect { x: x0, y: y0, w: x1.saturating_sub(x0).max(1), h: y1.saturating_sub(y0).max(1) }.clamp_to(src.width(), src.height());
+    if under.is_empty() {
+        return Plane::filled(w, h, 0);
+    }
+    let (sw, sh) = (src.width(), src.height());
+    let mut data = if under == (Rect { x: 0, y: 0, w: sw, h: sh }) { src.into_vec() } else { move_rows(src.into_vec(), sw, 1, under) };
+    let (ux, uy, uw, uh) = (f64::from(under.x), f64::from(under.y), f64::from(under.w), f64::from(under.h));
+    let (l, t) = ((left - ux).clamp(0.0, uw), (top - uy).clamp(0.0, uh));
+    let window = [l, t, width.min(uw - l), height.min(uh - t)];
+    if (w, h) == (under.w, under.h) && window == [0.0, 0.0, uw, uh] {
+        return Plane::new(w, h, data).unwrap_or_else(|| Plane::filled(w, h, 0));
+    }
+    let mut out = vec![0; w as usize * h as usize];
+    match lanczos3::<U8>(&mut data, (under.w, under.h), window, &mut out, (w, h), false) {
+        Some(()) => Plane::new(w, h, out).unwrap_or_else(|| Plane::filled(w, h, 0)),
+        None => Plane::filled(w, h, 0),
+    }
 }
 
 /// The most bytes of the resampler's intermediate buffer (see [`lanczos3`]).
@@ -88,15 +122,22 @@ pub fn extract(src: &RgbaImage, r: Rect) -> RgbaImage {
 /// offset no later than its own, so rows are moved first to last.
 pub fn extract_in_place(src: RgbaImage, r: Rect) -> RgbaImage {
     let r = r.clamp_to(src.width(), src.height());
-    let stride = src.width() as usize * 4;
-    let row = r.w as usize * 4;
-    let mut data = src.into_vec();
+    let width = src.width();
+    let data = move_rows(src.into_vec(), width, 4, r);
+    RgbaImage::from_vec(r.w, r.h, data).unwrap_or_else(|_| RgbaImage::filled(r.w, r.h, [0, 0, 0, 0]))
+}
+
+/// The pixels of `r` (inside an image `width` pixels wide, of `bytes`
+/// each) moved to the front of its buffer, which is cut after them.
+fn move_rows(mut data: Vec<u8>, width: u32, bytes: usize, r: Rect) -> Vec<u8> {
+    let stride = width as usize * bytes;
+    let row = r.w as usize * bytes;
     for (i, y) in (r.y as usize..(r.y + r.h) as usize).enumerate() {
-        let s = y * stride + r.x as usize * 4;
+        let s = y * stride + r.x as usize * bytes;
         data.copy_within(s..s + row, i * row);
     }
     data.truncate(row * r.h as usize);
-    RgbaImage::from_vec(r.w, r.h, data).unwrap_or_else(|_| RgbaImage::filled(r.w, r.h, [0, 0, 0, 0]))
+    data
 }
 
 /// Places `img` at `offset` on a `canvas` filled with `background`.
@@ -162,6 +203,33 @@ mod tests {
             let worst = ours.data().iter().zip(&theirs).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
             assert_eq!((off, worst), (0, 0), "{w}x{h} -> {to:?}");
         }
+    }
+
+    #[test]
+    fn planes_resample_as_the_channels_of_rgba_do() {
+        let (w, h) = (211u32, 157u32);
+        let grey: Vec<u8> = (0..w * h).map(|i| ((i % w) * 7 + (i / w) * 3 % 256) as u8).collect();
+        let rgba = RgbaImage::from_vec(w, h, grey.iter().flat_map(|&v| [v, v, v, 255]).collect()).unwrap();
+        for (crop, to) in [(Rect { x: 0, y: 0, w, h }, (90, 61)), (Rect { x: 17, y: 9, w: 120, h: 101 }, (50, 77)), (Rect { x: 0, y: 0, w, h }, (w, h))] {
+            let plane = resize_plane(Plane::new(w, h, grey.clone()).unwrap(), [f64::from(crop.x), f64::from(crop.y), f64::from(crop.w), f64::from(crop.h)], to);
+            let expected: Vec<u8> = resize(rgba.clone(), crop, to).data().chunks(4).map(|p| p[0]).collect();
+            assert_eq!((plane.width(), plane.height()), to);
+            assert_eq!(plane.data(), &expected[..], "{crop:?} -> {to:?}");
+        }
+    }
+
+    #[test]
+    fn a_fractional_window_reads_between_samples() {
+        // Columns 0-9 dark, 10-19 light: the window's left half, half a
+        // sample further right, is dark but for its last output column.
+        let data: Vec<u8> = (0..20 * 4).map(|i| if i % 20 < 10 { 0 } else { 200 }).collect();
+        let out = resize_plane(Plane::new(20, 4, data.clone()).unwrap(), [0.5, 0.0, 19.5, 4.0], (39, 4));
+        assert!(out.row(2).unwrap()[..17].iter().all(|&v| v < 10), "{:?}", out.row(2));
+        assert!(out.row(2).unwrap()[21..].iter().all(|&v| v > 190), "{:?}", out.row(2));
+        // The edge sits half a sample left of where the whole width puts it.
+        let whole = resize_plane(Plane::new(20, 4, data).unwrap(), [0.0, 0.0, 20.0, 4.0], (40, 4));
+        let edge = |r: &[u8]| r.iter().position(|&v| v >= 100).unwrap_or(0);
+        assert_eq!(edge(out.row(0).unwrap()) + 1, edge(whole.row(0).unwrap()));
     }
 
     #[test]

@@ -127,6 +127,28 @@ pub struct Decoder<R> {
 
     // Maximum allowed size of decoded image buffer
     decoding_buffer_size_limit: usize,
+
+    // edgepix: `decode_components` keeps the planes here instead of
+    // upsampling and colour-converting them.
+    raw_components: Option<Vec<ComponentPlane>>,
+    want_components: bool,
+}
+
+/// One component of a decoded image as the IDCT left it (edgepix
+/// addition): not upsampled, not colour-converted. Rows are `width`
+/// samples, one after the other.
+#[derive(Clone, Debug)]
+pub struct ComponentPlane {
+    /// Samples per row, at the decoder's scale (see [`Decoder::scale`]).
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// The component's horizontal sampling factor (1-4), from the frame header.
+    pub horizontal_sampling_factor: u8,
+    /// The component's vertical sampling factor (1-4).
+    pub vertical_sampling_factor: u8,
+    /// `width * height` samples.
+    pub data: Vec<u8>,
 }
 
 impl<R: BufRead> Decoder<R> {
@@ -150,6 +172,8 @@ impl<R: BufRead> Decoder<R> {
             coefficients: Vec::new(),
             coefficients_finished: [0; MAX_COMPONENTS],
             decoding_buffer_size_limit: usize::MAX,
+            raw_components: None,
+            want_components: false,
         }
     }
 
@@ -292,6 +316,28 @@ impl<R: BufRead> Decoder<R> {
     /// Decodes the image and returns the decoded pixels if successful.
     pub fn decode(&mut self) -> Result<Vec<u8>> {
         WorkerScope::with(|worker| self.decode_internal(false, worker))
+    }
+
+    /// The colour transform [`Decoder::decode`] will apply, as far as the
+    /// headers read so far tell (edgepix addition): `None` before the frame
+    /// header (see [`Decoder::read_info`]).
+    pub fn output_color_transform(&self) -> Option<ColorTransform> {
+        self.frame.as_ref().map(|_| self.determine_color_transform())
+    }
+
+    /// Decodes the image to its component planes, as the IDCT leaves
+    /// them, and the colour transform that [`Decoder::decode`] would apply
+    /// to them (edgepix addition: a caller that resamples or re-encodes in
+    /// the JPEG's own colour space skips the upsampling and the colour
+    /// conversion). Not for lossless JPEGs, whose samples may be wider
+    /// than a byte.
+    pub fn decode_components(&mut self) -> Result<(Vec<ComponentPlane>, ColorTransform)> {
+        self.want_components = true;
+        let decoded = self.decode();
+        self.want_components = false;
+        decoded?;
+        let planes = self.raw_components.take().ok_or_else(|| Error::Format("no component planes (a lossless JPEG?)".to_owned()))?;
+        Ok((planes, self.determine_color_transform()))
     }
 
     fn decode_internal(
@@ -685,6 +731,10 @@ impl<R: BufRead> Decoder<R> {
 
         if frame.coding_process == CodingProcess::Lossless {
             compute_image_lossless(frame, planes_u16)
+        } else if self.want_components {
+            let components = compact_planes(&frame.components, planes)?;
+            self.raw_components = Some(components);
+            Ok(Vec::new())
         } else {
             compute_image(
                 &frame.components,
@@ -1341,6 +1391,40 @@ fn compute_image(
     } else {
         compute_image_parallel(components, data, output_size, color_transform)
     }
+}
+
+/// Each component's plane cut to its size: the worker's rows run to whole
+/// blocks (edgepix addition, for [`Decoder::decode_components`]).
+fn compact_planes(components: &[Component], data: Vec<Vec<u8>>) -> Result<Vec<ComponentPlane>> {
+    if data.is_empty() || data.iter().any(Vec::is_empty) {
+        return Err(Error::Format("not all components have data".to_owned()));
+    }
+    components
+        .iter()
+        .zip(data)
+        .map(|(component, mut plane)| {
+            let width = component.size.width as usize;
+            let height = component.size.height as usize;
+            let line_stride = component.block_size.width as usize * component.dct_scale;
+            if plane.len() < line_stride * (height.max(1) - 1) + width {
+                return Err(Error::Format("component plane shorter than its size".to_owned()));
+            }
+            if line_stride != width {
+                // Lines move backwards only: top down, each to its place.
+                for y in 1..height {
+                    plane.copy_within(y * line_stride..y * line_stride + width, y * width);
+                }
+            }
+            plane.truncate(width * height);
+            Ok(ComponentPlane {
+                width,
+                height,
+                horizontal_sampling_factor: component.horizontal_sampling_factor,
+                vertical_sampling_factor: component.vertical_sampling_factor,
+                data: plane,
+            })
+        })
+        .collect()
 }
 
 #[allow(clippy::type_complexity)]
