@@ -121,13 +121,13 @@ pub fn run(args: &[String]) -> Result {
     t.command("xtask unit tests", cmd::cargo().args(["test", "--no-fail-fast", "-p", "xtask"]));
     // The shared crate and the vendored codecs again as wasm with SIMD, as
     // the Worker runs them: their `simd128` paths (the RGB widening, the
-    // opacity scan, the 4x4 IDCT, the chroma upsampling) are compiled only
+    // opacity scan, the 4x4 IDCT, the chroma upsampling, the encoder's DCT) are compiled only
     // there, and each is tested against its scalar twin. The vendored
     // crates are not workspace members, so this is where their tests run.
     t.command(
         "unit tests as wasm (wasm32-wasip2 with SIMD, wasmtime)",
         cmd::cargo()
-            .args(["test", "--release", "--no-fail-fast", "--target", "wasm32-wasip2", "--lib", "-p", "edgepix-core", "-p", "jpeg-decoder", "-p", "vaam-image-webp"])
+            .args(["test", "--release", "--no-fail-fast", "--target", "wasm32-wasip2", "--lib", "-p", "edgepix-core", "-p", "jpeg-decoder", "-p", "jpeg-encoder", "-p", "vaam-image-webp"])
             .env("CARGO_TARGET_WASM32_WASIP2_RUNNER", format!("{} run -W simd=y", setup::wasmtime_path().display())),
     );
 

@@ -542,6 +542,10 @@ impl<W: JfifWrite> Encoder<W> {
                 return self.encode_image_internal::<_, AVX2Operations>(image);
             }
         }
+        // edgepix: wasm SIMD where the target has it (the Worker's).
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        return self.encode_image_internal::<_, crate::wasm32::Simd128Operations>(image);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
         self.encode_image_internal::<_, DefaultOperations>(image)
     }
 
@@ -1350,6 +1354,8 @@ pub(crate) trait Operations {
     }
 }
 
+// edgepix: unused where the wasm SIMD operations replace it.
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 pub(crate) struct DefaultOperations;
 
 impl Operations for DefaultOperations {}

@@ -182,7 +182,7 @@ static DEFAULT_CHROMA_TABLES: [[u16; 64]; 9] = [
     ],
 ];
 
-const SHIFT: u32 = 2 * 8 - 1;
+pub(crate) const SHIFT: u32 = 2 * 8 - 1;
 
 fn compute_reciprocal(divisor: u32) -> (i32, i32) {
     if divisor <= 1 {
@@ -288,6 +288,19 @@ impl QuantizationTable {
     }
 
     #[inline]
+    /// Each coefficient's reciprocal, in natural order (edgepix addition,
+    /// for the wasm SIMD quantization).
+    #[allow(dead_code)]
+    pub(crate) fn reciprocals(&self) -> &[i32; 64] {
+        &self.reciprocals
+    }
+
+    /// Each coefficient's rounding correction, in natural order.
+    #[allow(dead_code)]
+    pub(crate) fn corrections(&self) -> &[i32; 64] {
+        &self.corrections
+    }
+
     pub fn quantize(&self, in_value: i16, index: usize) -> i16 {
         let value = in_value as i32;
 

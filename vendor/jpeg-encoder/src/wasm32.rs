@@ -1,0 +1,278 @@
+//! edgepix addition: the forward DCT and the quantization in wasm SIMD
+//! (`simd128`), for the Worker. Both compute the same integer arithmetic
+//! as `fdct::fdct` and `Operations::quantize_block`'s default, in i32
+//! lanes, and give the same values: the tests below compare them on
+//! random blocks.
+
+use core::arch::wasm32::*;
+
+use crate::encoder::{AlignedBlock, Operations};
+use crate::quantization::{QuantizationTable, SHIFT};
+use crate::writer::ZIGZAG;
+
+const CONST_BITS: u32 = 13;
+const PASS1_BITS: u32 = 2;
+
+const FIX_0_298631336: i32 = 2446;
+const FIX_0_390180644: i32 = 3196;
+const FIX_0_541196100: i32 = 4433;
+const FIX_0_765366865: i32 = 6270;
+const FIX_0_899976223: i32 = 7373;
+const FIX_1_175875602: i32 = 9633;
+const FIX_1_501321110: i32 = 12299;
+const FIX_1_847759065: i32 = 15137;
+const FIX_1_961570560: i32 = 16069;
+const FIX_2_053119869: i32 = 16819;
+const FIX_2_562915447: i32 = 20995;
+const FIX_3_072711026: i32 = 25172;
+
+/// [`Operations`] with the DCT and the quantization in wasm SIMD.
+pub(crate) struct Simd128Operations;
+
+impl Operations for Simd128Operations {
+    #[inline(always)]
+    fn fdct(data: &mut AlignedBlock) {
+        fdct_simd128(data);
+    }
+
+    #[inline(always)]
+    fn quantize_block(block: &AlignedBlock, q_block: &mut AlignedBlock, table: &QuantizationTable) {
+        quantize_simd128(block, q_block, table);
+    }
+}
+
+#[inline(always)]
+fn splat(v: i32) -> v128 {
+    i32x4_splat(v)
+}
+
+#[inline(always)]
+fn mul(a: v128, c: i32) -> v128 {
+    i32x4_mul(a, splat(c))
+}
+
+/// `(x + 2^(n-1)) >> n`, arithmetic.
+#[inline(always)]
+fn descale(x: v128, n: u32) -> v128 {
+    i32x4_shr(i32x4_add(x, splat(1 << (n - 1))), n)
+}
+
+/// Transposes four rows of four lanes.
+#[inline(always)]
+fn transpose4(a: v128, b: v128, c: v128, d: v128) -> [v128; 4] {
+    let t0 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+    let t1 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+    let t2 = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+    let t3 = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+    [i64x2_shuffle::<0, 2>(t0, t2), i64x2_shuffle::<1, 3>(t0, t2), i64x2_shuffle::<0, 2>(t1, t3), i64x2_shuffle::<1, 3>(t1, t3)]
+}
+
+/// Transposes an 8x8 matrix kept as rows of two halves (`m[row][half]`,
+/// half `h` holding columns `4h..4h + 4`).
+#[inline(always)]
+fn transpose8(m: &[[v128; 2]; 8]) -> [[v128; 2]; 8] {
+    let mut out = [[splat(0); 2]; 8];
+    for a in 0..2 {
+        for b in 0..2 {
+            let t = transpose4(m[4 * a][b], m[4 * a + 1][b], m[4 * a + 2][b], m[4 * a + 3][b]);
+            for (j, v) in t.into_iter().enumerate() {
+                out[4 * b + j][a] = v;
+            }
+        }
+    }
+    out
+}
+
+/// One pass of the islow DCT on eight vectors (element `k` of the 1-D
+/// transform in `d[k]`, a lane per row or column), as `fdct::fdct` does:
+/// the first pass (`first`) keeps `PASS1_BITS` of extra precision, the
+/// second removes them.
+#[inline(always)]
+fn pass(d: [v128; 8], first: bool) -> [v128; 8] {
+    let tmp0 = i32x4_add(d[0], d[7]);
+    let tmp7 = i32x4_sub(d[0], d[7]);
+    let tmp1 = i32x4_add(d[1], d[6]);
+    let tmp6 = i32x4_sub(d[1], d[6]);
+    let tmp2 = i32x4_add(d[2], d[5]);
+    let tmp5 = i32x4_sub(d[2], d[5]);
+    let tmp3 = i32x4_add(d[3], d[4]);
+    let tmp4 = i32x4_sub(d[3], d[4]);
+
+    let tmp10 = i32x4_add(tmp0, tmp3);
+    let tmp13 = i32x4_sub(tmp0, tmp3);
+    let tmp11 = i32x4_add(tmp1, tmp2);
+    let tmp12 = i32x4_sub(tmp1, tmp2);
+
+    let bits = if first { CONST_BITS - PASS1_BITS } else { CONST_BITS + PASS1_BITS };
+    let (out0, out4) = if first {
+        (i32x4_shl(i32x4_add(tmp10, tmp11), PASS1_BITS), i32x4_shl(i32x4_sub(tmp10, tmp11), PASS1_BITS))
+    } else {
+        (descale(i32x4_add(tmp10, tmp11), PASS1_BITS), descale(i32x4_sub(tmp10, tmp11), PASS1_BITS))
+    };
+
+    let z1 = mul(i32x4_add(tmp12, tmp13), FIX_0_541196100);
+    let out2 = descale(i32x4_add(z1, mul(tmp13, FIX_0_765366865)), bits);
+    let out6 = descale(i32x4_add(z1, mul(tmp12, -FIX_1_847759065)), bits);
+
+    let z1 = i32x4_add(tmp4, tmp7);
+    let z2 = i32x4_add(tmp5, tmp6);
+    let z3 = i32x4_add(tmp4, tmp6);
+    let z4 = i32x4_add(tmp5, tmp7);
+    let z5 = mul(i32x4_add(z3, z4), FIX_1_175875602);
+
+    let tmp4 = mul(tmp4, FIX_0_298631336);
+    let tmp5 = mul(tmp5, FIX_2_053119869);
+    let tmp6 = mul(tmp6, FIX_3_072711026);
+    let tmp7 = mul(tmp7, FIX_1_501321110);
+    let z1 = mul(z1, -FIX_0_899976223);
+    let z2 = mul(z2, -FIX_2_562915447);
+    let z3 = i32x4_add(mul(z3, -FIX_1_961570560), z5);
+    let z4 = i32x4_add(mul(z4, -FIX_0_390180644), z5);
+
+    let out7 = descale(i32x4_add(i32x4_add(tmp4, z1), z3), bits);
+    let out5 = descale(i32x4_add(i32x4_add(tmp5, z2), z4), bits);
+    let out3 = descale(i32x4_add(i32x4_add(tmp6, z2), z3), bits);
+    let out1 = descale(i32x4_add(i32x4_add(tmp7, z1), z4), bits);
+    [out0, out1, out2, out3, out4, out5, out6, out7]
+}
+
+/// The low 16 bits of each lane of `a` and then `b` (`as i16`).
+#[inline(always)]
+fn narrow(a: v128, b: v128) -> v128 {
+    i8x16_shuffle::<0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29>(a, b)
+}
+
+/// `fdct::fdct`: rows, then columns, four at a time.
+pub(crate) fn fdct_simd128(block: &mut AlignedBlock) {
+    let mut rows = [[splat(0); 2]; 8];
+    for (y, row) in rows.iter_mut().enumerate() {
+        let v = v128_load(block.data[8 * y..8 * y + 8].try_into().unwrap_or(&[0i16; 8]));
+        *row = [i32x4_extend_low_i16x8(v), i32x4_extend_high_i16x8(v)];
+    }
+    // Pass 1 on the rows: element k is column k, a lane per row.
+    let cols = transpose8(&rows);
+    let mut firsts = [[splat(0); 2]; 8];
+    for h in 0..2 {
+        let out = pass(core::array::from_fn(|k| cols[k][h]), true);
+        for (k, v) in out.into_iter().enumerate() {
+            firsts[k][h] = v;
+        }
+    }
+    // Pass 2 on the columns: element k is row k, a lane per column.
+    let rows = transpose8(&firsts);
+    let mut out = [[splat(0); 2]; 8];
+    for h in 0..2 {
+        let o = pass(core::array::from_fn(|k| rows[k][h]), false);
+        for (k, v) in o.into_iter().enumerate() {
+            out[k][h] = v;
+        }
+    }
+    for (y, row) in out.iter().enumerate() {
+        let bytes: [i16; 8] = u16x8_bitmask_free(narrow(row[0], row[1]));
+        block.data[8 * y..8 * y + 8].copy_from_slice(&bytes);
+    }
+}
+
+#[inline(always)]
+fn v128_load(v: &[i16; 8]) -> v128 {
+    i16x8(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+}
+
+/// The eight i16 lanes of `v`.
+#[inline(always)]
+fn u16x8_bitmask_free(v: v128) -> [i16; 8] {
+    [
+        i16x8_extract_lane::<0>(v),
+        i16x8_extract_lane::<1>(v),
+        i16x8_extract_lane::<2>(v),
+        i16x8_extract_lane::<3>(v),
+        i16x8_extract_lane::<4>(v),
+        i16x8_extract_lane::<5>(v),
+        i16x8_extract_lane::<6>(v),
+        i16x8_extract_lane::<7>(v),
+    ]
+}
+
+/// `QuantizationTable::quantize` on every coefficient (natural order,
+/// eight at a time), then into zigzag order.
+pub(crate) fn quantize_simd128(block: &AlignedBlock, q_block: &mut AlignedBlock, table: &QuantizationTable) {
+    let (reciprocals, corrections) = (table.reciprocals(), table.corrections());
+    let mut natural = [0i16; 64];
+    for i in 0..8 {
+        let v = v128_load(block.data[8 * i..8 * i + 8].try_into().unwrap_or(&[0i16; 8]));
+        let mut halves = [splat(0); 2];
+        for (h, x) in [i32x4_extend_low_i16x8(v), i32x4_extend_high_i16x8(v)].into_iter().enumerate() {
+            let at = 8 * i + 4 * h;
+            let r = i32x4(reciprocals[at], reciprocals[at + 1], reciprocals[at + 2], reciprocals[at + 3]);
+            let c = i32x4(corrections[at], corrections[at + 1], corrections[at + 2], corrections[at + 3]);
+            let product = i32x4_shr(i32x4_mul(i32x4_add(i32x4_abs(x), c), r), SHIFT);
+            halves[h] = v128_bitselect(i32x4_neg(product), product, i32x4_lt(x, splat(0)));
+        }
+        natural[8 * i..8 * i + 8].copy_from_slice(&u16x8_bitmask_free(narrow(halves[0], halves[1])));
+    }
+    for (q, &z) in q_block.data.iter_mut().zip(ZIGZAG.iter()) {
+        *q = natural[z as usize & 0x3f];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::DefaultOperations;
+    use crate::quantization::QuantizationTableType;
+
+    /// A small deterministic generator (xorshift).
+    fn values(seed: u64) -> impl Iterator<Item = u64> {
+        let mut s = seed;
+        core::iter::repeat_with(move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        })
+    }
+
+    fn blocks() -> impl Iterator<Item = AlignedBlock> {
+        let mut r = values(0x9E37_79B9_7F4A_7C15);
+        (0..20_000).map(move |n| {
+            // Pixels minus 128 (what the encoder transforms), flat blocks,
+            // and extremes.
+            let mut data = [0i16; 64];
+            for v in &mut data {
+                let x = r.next().unwrap_or(0);
+                *v = match n % 4 {
+                    0 => (x % 256) as i16 - 128,
+                    1 => if x % 2 == 0 { -128 } else { 127 },
+                    2 => ((x % 8) as i16 - 4) + 60,
+                    _ => (x % 256) as i16 - 128 - (n % 7) as i16,
+                }
+                .clamp(-128, 127);
+            }
+            AlignedBlock::new(data)
+        })
+    }
+
+    #[test]
+    fn fdct_gives_the_scalar_coefficients() {
+        for block in blocks() {
+            let (mut ours, mut theirs) = (block, block);
+            fdct_simd128(&mut ours);
+            crate::fdct::fdct(&mut theirs);
+            assert_eq!(ours.data, theirs.data, "{:?}", block.data);
+        }
+    }
+
+    #[test]
+    fn quantization_gives_the_scalar_values() {
+        for quality in [1, 30, 75, 80, 95, 100] {
+            let table = QuantizationTable::new_with_quality(&QuantizationTableType::Default, quality, true);
+            for mut block in blocks().take(2000) {
+                crate::fdct::fdct(&mut block);
+                let (mut ours, mut theirs) = (AlignedBlock::default(), AlignedBlock::default());
+                quantize_simd128(&block, &mut ours, &table);
+                <DefaultOperations as Operations>::quantize_block(&block, &mut theirs, &table);
+                assert_eq!(ours.data, theirs.data, "q{quality}");
+            }
+        }
+    }
+}
