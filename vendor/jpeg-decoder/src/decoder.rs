@@ -24,7 +24,7 @@ mod lossless;
 use self::lossless::compute_image_lossless;
 
 #[rustfmt::skip]
-static UNZIGZAG: [u8; 64] = [
+pub(crate) static UNZIGZAG: [u8; 64] = [
      0,  1,  8, 16,  9,  2,  3, 10,
     17, 24, 32, 25, 18, 11,  4,  5,
     12, 19, 26, 33, 40, 48, 41, 34,
@@ -1146,6 +1146,14 @@ fn decode_block<R: BufRead>(
 ) -> Result<()> {
     debug_assert_eq!(coefficients.len(), 64);
 
+    // edgepix: a sequential scan's blocks (the whole spectrum at full
+    // precision), with the bit buffer in locals.
+    if let (0, 64, 0, Some(dc), Some(ac)) = (spectral_selection.start, spectral_selection.end, successive_approximation_low, dc_table, ac_table) {
+        if ac.has_ac_lut() {
+            return huffman.decode_block_sequential(reader, coefficients, dc, ac, dc_predictor, eob_run);
+        }
+    }
+
     if spectral_selection.start == 0 {
         // Section F.2.2.1
         // Figure F.12
@@ -1602,7 +1610,138 @@ fn clamp_fixed_point(value: i32) -> u8 {
 #[cfg(test)]
 mod fast_ac_tests {
     use super::*;
-    use crate::huffman::HuffmanTableClass;
+    use crate::huffman::{extend, HuffmanTableClass};
+
+    /// A canonical Huffman code: each symbol's (code, length), from the
+    /// count of codes of each length and the symbols in order.
+    fn codes(bits: &[u8; 16], values: &[u8]) -> Vec<(u8, u32, u8)> {
+        let (mut code, mut k, mut out) = (0u32, 0, Vec::new());
+        for len in 1..=16u8 {
+            for _ in 0..bits[usize::from(len) - 1] {
+                out.push((values[k], code, len));
+                code += 1;
+                k += 1;
+            }
+            code <<= 1;
+        }
+        out
+    }
+
+    /// Writes bits most significant first, stuffing a zero byte after
+    /// each 0xFF, as an encoder does.
+    #[derive(Default)]
+    struct Bits {
+        bytes: Vec<u8>,
+        acc: u32,
+        n: u8,
+    }
+
+    impl Bits {
+        fn put(&mut self, value: u32, len: u8) {
+            for i in (0..len).rev() {
+                self.acc = (self.acc << 1) | ((value >> i) & 1);
+                self.n += 1;
+                if self.n == 8 {
+                    self.bytes.push(self.acc as u8);
+                    if self.acc == 0xFF {
+                        self.bytes.push(0);
+                    }
+                    (self.acc, self.n) = (0, 0);
+                }
+            }
+        }
+    }
+
+    /// Random blocks of a sequential scan, Huffman-coded with tables whose
+    /// codes run to 16 bits, decode to the same coefficients through the
+    /// block decoder with the bit buffer in locals (which a table with an
+    /// AC lookup table takes) as through the generic loop.
+    #[test]
+    fn sequential_blocks_decode_as_through_the_generic_loop() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(n)) as u32
+        };
+        // Annex K's counts of code lengths, with the symbols shuffled.
+        let dc_bits = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+        let ac_bits = [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
+        let mut dc_values: Vec<u8> = (0..12).collect();
+        let mut ac_values: Vec<u8> = [0x00, 0xF0].into_iter().chain((0..16u8).flat_map(|r| (1..=10u8).map(move |s| (r << 4) | s))).collect();
+        for values in [&mut dc_values, &mut ac_values] {
+            for i in (1..values.len()).rev() {
+                values.swap(i, next(i as u32 + 1) as usize);
+            }
+        }
+        let dc_codes = codes(&dc_bits, &dc_values);
+        let ac_codes = codes(&ac_bits, &ac_values);
+        let code = |codes: &[(u8, u32, u8)], symbol: u8| codes.iter().find(|c| c.0 == symbol).map(|&(_, c, l)| (c, l)).unwrap();
+
+        let (mut stream, mut want, mut predictor) = (Bits::default(), Vec::new(), 0i16);
+        for _ in 0..3000 {
+            let mut block = [0i16; 64];
+            let category = next(12) as u8;
+            let extra = if category == 0 { 0 } else { next(1 << category) };
+            let (c, l) = code(&dc_codes, category);
+            stream.put(c, l);
+            stream.put(extra, category);
+            let diff = if category == 0 { 0 } else { extend(extra as u16, category) };
+            predictor = predictor.wrapping_add(diff);
+            block[0] = predictor;
+            // Sparse coefficients, some after long runs of zeros; some
+            // blocks fill position 63 and end without an end of block.
+            let density = 1 + next(40);
+            let mut run = 0u8;
+            let mut k = 1;
+            while k < 64 {
+                if next(100) >= density && k != 63 {
+                    run += 1;
+                    k += 1;
+                    continue;
+                }
+                while run >= 16 {
+                    let (c, l) = code(&ac_codes, 0xF0);
+                    stream.put(c, l);
+                    run -= 16;
+                }
+                let size = 1 + next(10) as u8;
+                let extra = next(1 << size);
+                let (c, l) = code(&ac_codes, (run << 4) | size);
+                stream.put(c, l);
+                stream.put(extra, size);
+                block[UNZIGZAG[k] as usize] = extend(extra as u16, size);
+                run = 0;
+                k += 1;
+                if next(50) == 0 {
+                    break;
+                }
+            }
+            if k < 64 {
+                let (c, l) = code(&ac_codes, 0x00);
+                stream.put(c, l);
+            }
+            want.push(block);
+        }
+        stream.put(0x7F, 7);
+        let mut bytes = stream.bytes;
+        bytes.extend([0xFF, 0xD9]);
+
+        let dc = HuffmanTable::new(&dc_bits, &dc_values, HuffmanTableClass::DC).unwrap();
+        let ac = || HuffmanTable::new(&ac_bits, &ac_values, HuffmanTableClass::AC).unwrap();
+        for table in [ac(), ac().without_ac_lut()] {
+            let mut reader = std::io::Cursor::new(&bytes[..]);
+            let mut huffman = HuffmanDecoder::new();
+            let (mut eob_run, mut dc_predictor) = (0, 0);
+            for (n, want) in want.iter().enumerate() {
+                let mut coefficients = [0i16; 64];
+                decode_block(&mut reader, &mut coefficients, &mut huffman, Some(&dc), Some(&table), 0..64, 0, &mut eob_run, &mut dc_predictor).unwrap();
+                assert_eq!(&coefficients, want, "block {n}, lookup table: {}", table.has_ac_lut());
+                assert_eq!(eob_run, 0);
+            }
+        }
+    }
 
     /// End of block and sixteen zeros decode the same through the AC
     /// lookup table as through the slow path.

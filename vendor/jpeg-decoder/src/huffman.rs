@@ -7,10 +7,16 @@ use crate::read_u8;
 use crate::error::{Error, Result};
 use crate::marker::Marker;
 use crate::parser::ScanInfo;
+use crate::decoder::UNZIGZAG;
 
 // Upstream: 8. With 9 (stb_image's FAST_BITS) more symbols, and more AC
 // coefficients with their extra bits, decode in one lookup.
-const LUT_BITS: u8 = 9;
+const LUT_BITS: u8 = 10;
+
+/// `decode_block_sequential` refills below this many bits: enough for a
+/// code of `LUT_BITS` and 15 extra bits, or an end-of-band run's 14, and
+/// `decode`'s 16 for a longer code.
+const REFILL_BELOW: u8 = 26;
 
 #[derive(Debug)]
 pub struct HuffmanDecoder {
@@ -77,6 +83,151 @@ impl HuffmanDecoder {
         }
 
         Ok(None)
+    }
+
+    /// Decodes one block of a sequential scan (the whole spectrum at full
+    /// precision) into `coefficients`, in natural order: `decode_block`
+    /// for such a scan, symbol for symbol (edgepix addition). The bit
+    /// buffer stays in locals (through `self`, every symbol stored and
+    /// reloaded it), refilled when fewer than 26 bits are left, so that a
+    /// code of up to `LUT_BITS` and its extra bits (at most 15) come from
+    /// the buffer without a check between: such a symbol takes one lookup
+    /// even when its extra bits do not fit the AC table. Corrupt data ends
+    /// the block as there: an end-of-band run is kept in `eob_run` for the
+    /// blocks after it.
+    pub fn decode_block_sequential<R: BufRead>(
+        &mut self,
+        reader: &mut R,
+        coefficients: &mut [i16; 64],
+        dc_table: &HuffmanTable,
+        ac_table: &HuffmanTable,
+        dc_predictor: &mut i16,
+        eob_run: &mut u16,
+    ) -> Result<()> {
+        let Some(ac_lut) = ac_table.ac_lut.as_ref() else {
+            return Err(Error::Format("AC table without a lookup table".to_owned()));
+        };
+        let (mut bits, mut num_bits) = (self.bits, self.num_bits);
+
+        // Section F.2.2.1, figure F.12.
+        if num_bits < REFILL_BELOW {
+            self.refill(reader, &mut bits, &mut num_bits)?;
+        }
+        let (value, size) = dc_table.lut[(bits >> (64 - LUT_BITS)) as usize];
+        let diff = if size > 0 && value <= 11 {
+            bits <<= size;
+            num_bits -= size;
+            if value == 0 {
+                0
+            } else {
+                let extra = (bits >> (64 - value)) as u16;
+                bits <<= value;
+                num_bits -= value;
+                extend(extra, value)
+            }
+        } else {
+            (self.bits, self.num_bits) = (bits, num_bits);
+            let value = self.decode(reader, dc_table)?;
+            let diff = match value {
+                0 => 0,
+                1..=11 => self.receive_extend(reader, value)?,
+                _ => return Err(Error::Format("invalid DC difference magnitude category".to_owned())),
+            };
+            (bits, num_bits) = (self.bits, self.num_bits);
+            diff
+        };
+        // Malicious JPEG files can cause this add to overflow, therefore we use wrapping_add.
+        *dc_predictor = dc_predictor.wrapping_add(diff);
+        coefficients[0] = *dc_predictor;
+
+        if *eob_run > 0 {
+            *eob_run -= 1;
+            (self.bits, self.num_bits) = (bits, num_bits);
+            return Ok(());
+        }
+
+        // Section F.1.2.2.1.
+        let mut index = 1usize;
+        while index < 64 {
+            if num_bits < REFILL_BELOW {
+                self.refill(reader, &mut bits, &mut num_bits)?;
+            }
+            let peek = (bits >> (64 - LUT_BITS)) as usize;
+            let (value, run_size) = ac_lut[peek];
+            if run_size != 0 {
+                let size = run_size & 0x0f;
+                bits <<= size;
+                num_bits -= size;
+                if value == 0 {
+                    // End of block (run 0) or sixteen zeros (run 15).
+                    if run_size >> 4 == 0 {
+                        break;
+                    }
+                    index += 16;
+                    continue;
+                }
+                index += usize::from(run_size >> 4);
+                if index >= 64 {
+                    break;
+                }
+                coefficients[usize::from(UNZIGZAG[index])] = value;
+                index += 1;
+                continue;
+            }
+            // A code of at most LUT_BITS whose extra bits do not fit the
+            // AC table, or a longer code.
+            let (byte, size) = ac_table.lut[peek];
+            let (r, s) = if size > 0 {
+                bits <<= size;
+                num_bits -= size;
+                (byte >> 4, byte & 0x0f)
+            } else {
+                (self.bits, self.num_bits) = (bits, num_bits);
+                let byte = self.decode(reader, ac_table)?;
+                if self.num_bits < 16 {
+                    self.read_bits(reader)?;
+                }
+                (bits, num_bits) = (self.bits, self.num_bits);
+                (byte >> 4, byte & 0x0f)
+            };
+            if s == 0 {
+                if r == 15 {
+                    index += 16;
+                    continue;
+                }
+                // An end-of-band run, which only progressive scans have.
+                *eob_run = (1 << r) - 1;
+                if r > 0 {
+                    *eob_run += (bits >> (64 - r)) as u16;
+                    bits <<= r;
+                    num_bits -= r;
+                }
+                break;
+            }
+            index += usize::from(r);
+            if index >= 64 {
+                break;
+            }
+            let extra = (bits >> (64 - s)) as u16;
+            bits <<= s;
+            num_bits -= s;
+            coefficients[usize::from(UNZIGZAG[index])] = extend(extra, s);
+            index += 1;
+        }
+        (self.bits, self.num_bits) = (bits, num_bits);
+        Ok(())
+    }
+
+    /// Refills the local bit buffer of `decode_block_sequential`: eight
+    /// bytes in one load where it can, else through `read_bits`.
+    #[inline(always)]
+    fn refill<R: BufRead>(&mut self, reader: &mut R, bits: &mut u64, num_bits: &mut u8) -> Result<()> {
+        (self.bits, self.num_bits) = (*bits, *num_bits);
+        if self.marker.is_some() || !self.refill_fast(reader)? {
+            self.read_bits(reader)?;
+        }
+        (*bits, *num_bits) = (self.bits, self.num_bits);
+        Ok(())
     }
 
     #[inline]
@@ -190,7 +341,7 @@ impl HuffmanDecoder {
 
 // Section F.2.2.1
 // Figure F.12
-fn extend(value: u16, count: u8) -> i16 {
+pub(crate) fn extend(value: u16, count: u8) -> i16 {
     let vt = 1 << (count as u16 - 1);
 
     if value < vt {
@@ -282,6 +433,13 @@ impl HuffmanTable {
             lut,
             ac_lut,
         })
+    }
+}
+
+impl HuffmanTable {
+    /// Whether the AC lookup table is there (edgepix addition).
+    pub fn has_ac_lut(&self) -> bool {
+        self.ac_lut.is_some()
     }
 }
 
