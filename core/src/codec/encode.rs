@@ -1,6 +1,6 @@
 //! Encoding RGBA to JPEG, PNG or WebP.
 
-use super::{CodecError, YccImage};
+use super::{CodecError, Plane, YccImage};
 use crate::pixel::RgbaImage;
 
 /// An output format the encoder writes.
@@ -161,15 +161,68 @@ fn vp8_frame(img: &RgbaImage, quality: u8) -> Result<Vec<u8>, String> {
     enc.encode(&padded, pw, ph, image_webp::ColorType::Rgb8).map_err(|e| e.to_string())?;
     drop(padded);
     let mut frame = only_chunk(&file, b"VP8 ")?.to_vec();
+    set_vp8_size(&mut frame, w, h)?;
+    Ok(frame)
+}
+
+/// Writes the true `w` x `h` into a VP8 frame header the encoder wrote
+/// for the even size above it (see [`vp8_frame`]).
+fn set_vp8_size(frame: &mut [u8], w: u32, h: u32) -> Result<(), String> {
     // Frame tag (3 bytes), start code (3), then width and height as 14
     // bits each with a 2-bit scale (0).
     if frame.get(3..6) != Some(&[0x9d, 0x01, 0x2a]) {
         return Err("the encoder wrote an unexpected frame header".to_owned());
     }
-    // Both sides are under 2^14 (checked by the caller).
+    // Both sides are under 2^14 (checked by the callers).
     frame[6..8].copy_from_slice(&(w as u16).to_le_bytes());
     frame[8..10].copy_from_slice(&(h as u16).to_le_bytes());
-    Ok(frame)
+    Ok(())
+}
+
+/// Encodes a YCbCr image as a lossy WebP at `quality` (1-100): its planes,
+/// moved from JPEG's full range to VP8's (luma 16-235, chroma 16-240), go
+/// to the encoder as they are, where [`encode_webp`] converts RGB to them;
+/// full-size chroma is averaged 2x2 first, as the encoder averages RGB.
+/// The even size the encoder needs repeats the last column and row, as
+/// [`vp8_frame`] repeats pixels.
+pub fn encode_webp_ycc(img: &YccImage, quality: u8) -> Result<Encoded, CodecError> {
+    let err = |reason: String| CodecError::Encode { format: "webp", reason };
+    let (w, h) = img.size();
+    if w == 0 || h == 0 || w >= 1 << 14 || h >= 1 << 14 {
+        return Err(err(format!("{w}x{h} is outside WebP's 1-16383 px a side")));
+    }
+    let luma: [u8; 256] = core::array::from_fn(|v| (16.0 + v as f32 * 219.0 / 255.0).round() as u8);
+    let chroma: [u8; 256] = core::array::from_fn(|v| (128.0 + (v as f32 - 128.0) * 224.0 / 255.0).round() as u8);
+    let (pw, ph) = (w + (w & 1), h + (h & 1));
+    let map = |plane: &Plane| -> Vec<u8> {
+        if img.chroma_block() == (2, 2) {
+            return plane.data().iter().map(|&v| chroma[usize::from(v)]).collect();
+        }
+        // Full-size chroma: 2x2 averages, the last column and row repeated
+        // where a side is odd.
+        let mut out = Vec::with_capacity((pw / 2 * ph / 2) as usize);
+        for cy in 0..ph / 2 {
+            let (r0, r1) = (plane.row(2 * cy).unwrap_or_default(), plane.row((2 * cy + 1).min(h - 1)).unwrap_or_default());
+            for cx in 0..(pw / 2) as usize {
+                let (x0, x1) = (2 * cx, (2 * cx + 1).min(w as usize - 1));
+                let sum = u32::from(r0[x0]) + u32::from(r0[x1]) + u32::from(r1[x0]) + u32::from(r1[x1]);
+                out.push(chroma[((sum + 2) / 4) as usize]);
+            }
+        }
+        out
+    };
+    let mut y = Vec::with_capacity(pw as usize * ph as usize);
+    for row in 0..ph {
+        let line = img.y.row(row.min(h - 1)).unwrap_or_default();
+        y.extend(line.iter().map(|&v| luma[usize::from(v)]));
+        if pw > w {
+            y.push(luma[usize::from(line.last().copied().unwrap_or(0))]);
+        }
+    }
+    let mut frame = Vec::new();
+    image_webp::encode_vp8_yuv420(&mut frame, &y, &map(&img.cb), &map(&img.cr), pw, ph, webp_quality(quality)).map_err(|e| err(e.to_string()))?;
+    set_vp8_size(&mut frame, w, h).map_err(err)?;
+    Ok(Encoded { bytes: riff(&[(b"VP8 ", &frame)]), format: OutputFormat::Webp, width: w, height: h })
 }
 
 /// The `ALPH` chunk's payload for `img`'s alpha: a header byte (no
@@ -392,7 +445,7 @@ fn ycc_row(img: &YccImage, width: usize, y: u16, buffers: &mut [Vec<u8>; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{Limits, Plane, decode, probe};
+    use crate::codec::{Limits, decode, probe};
 
     fn gradient(w: u32, h: u32, alpha: bool) -> RgbaImage {
         let data = (0..w * h).flat_map(|i| [(i % w * 255 / w) as u8, (i / w * 255 / h) as u8, 90, if alpha { (i % 256) as u8 } else { 255 }]).collect();
@@ -420,6 +473,28 @@ mod tests {
         // luma columns 18 and 19), give or take the filters' ringing.
         let edge = (0..w).position(|x| px(x)[2] > 124).unwrap() as u32;
         assert!((17..=19).contains(&edge), "edge at {edge}");
+    }
+
+    #[test]
+    fn ycbcr_planes_encode_as_webp_with_full_or_half_size_chroma() {
+        let (w, h) = (37u32, 21u32);
+        let plane = |w: u32, h: u32, f: &dyn Fn(u32) -> u8| Plane::new(w, h, (0..w).cycle().take((w * h) as usize).map(f).collect()).unwrap();
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let full = YccImage::new(plane(w, h, &|_| 120), plane(w, h, &|x| if x < 18 { 60 } else { 200 }), plane(w, h, &|_| 128), (1, 1)).unwrap();
+        let half = YccImage::new(plane(w, h, &|_| 120), plane(cw, ch, &|x| if x < 9 { 60 } else { 200 }), plane(cw, ch, &|_| 128), (2, 2)).unwrap();
+        for img in [full, half] {
+            let webp = encode_webp_ycc(&img, 100).unwrap();
+            let p = probe(&webp.bytes, &Limits::default()).unwrap();
+            let back = decode(&webp.bytes, &p, None, &Limits::default()).unwrap();
+            assert_eq!((back.width(), back.height()), (w, h));
+            let px = |x: u32| &back.data()[(10 * w + x) as usize * 4..][..3];
+            // Y 120, Cb 60: R 120, B 0; Cb 200: B 248 (within VP8's loss).
+            let (left, right) = (px(2), px(w - 2));
+            assert!(left[0].abs_diff(120) <= 6 && left[2] <= 12, "{:?}: {left:?}", img.chroma_block());
+            assert!(right[0].abs_diff(120) <= 6 && right[2].abs_diff(248) <= 12, "{:?}: {right:?}", img.chroma_block());
+            let edge = (0..w).position(|x| px(x)[2] > 124).unwrap() as u32;
+            assert!((16..=19).contains(&edge), "{:?}: edge at {edge}", img.chroma_block());
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod ycc;
 
 pub use color::{icc_profile, to_srgb};
 pub use decode::{decode, validate};
-pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg, encode_jpeg_ycc};
+pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg, encode_jpeg_ycc, encode_webp_ycc};
 pub use probe::{Limits, Probe, SourceFormat, probe};
 pub use ycc::{Plane, YccImage, decode_ycc};
 

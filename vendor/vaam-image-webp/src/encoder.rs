@@ -5,8 +5,27 @@ use quick_error::quick_error;
 
 use crate::{
     lossless::{encode_frame_lossless, EncoderParams},
-    lossy::encoder::encode_frame_lossy,
+    lossy::encoder::{encode_frame_lossy, encode_frame_lossy_yuv420},
 };
+
+/// Writes a lossy VP8 frame (the payload of a `VP8 ` chunk, no RIFF
+/// container) from Y'CbCr 4:2:0 planes already in VP8's range (BT.601,
+/// luma 16-235; edgepix addition): `y` of `width` x `height` samples, `u`
+/// and `v` of half that each way, both sides even. The frame is the one
+/// [`WebPEncoder::encode`] writes (lossy, at `lossy_quality`) for RGB
+/// pixels that convert to these planes; a caller that has the planes
+/// (resampled from a JPEG's) skips the conversion to RGB and back.
+pub fn encode_vp8_yuv420<W: Write>(
+    writer: W,
+    y: &[u8],
+    u: &[u8],
+    v: &[u8],
+    width: u32,
+    height: u32,
+    lossy_quality: u8,
+) -> Result<(), EncodingError> {
+    encode_frame_lossy_yuv420(writer, y, u, v, width, height, lossy_quality)
+}
 
 /// Color type of the image.
 ///

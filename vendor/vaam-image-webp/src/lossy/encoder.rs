@@ -1412,6 +1412,20 @@ impl<W: Write> Vp8Encoder<W> {
             color
         );
 
+        self.encode_yuv(y_bytes, u_bytes, v_bytes, width, height, lossy_quality)
+    }
+
+    /// The rest of `encode_image`, from planes laid out as
+    /// `convert_image_yuv` lays them out (macroblock-aligned rows).
+    fn encode_yuv(
+        &mut self,
+        y_bytes: Vec<u8>,
+        u_bytes: Vec<u8>,
+        v_bytes: Vec<u8>,
+        width: u16,
+        height: u16,
+        lossy_quality: u8,
+    ) -> Result<(), EncodingError> {
         self.setup_encoding(lossy_quality, width, height, y_bytes, u_bytes, v_bytes);
 
         // Learn the real skip rate before writing the frame header, which is
@@ -2957,9 +2971,77 @@ pub(crate) fn encode_frame_lossy<W: Write>(
     Ok(())
 }
 
+/// Encodes a VP8 frame (edgepix addition) from Y'CbCr 4:2:0 planes
+/// already in VP8's range (BT.601, luma 16-235): `y` of `width` x `height`
+/// samples, `u` and `v` of half that each way, both sides even. The frame
+/// is the one `encode_frame_lossy` writes for RGB pixels that convert to
+/// these planes.
+pub(crate) fn encode_frame_lossy_yuv420<W: Write>(
+    writer: W,
+    y: &[u8],
+    u: &[u8],
+    v: &[u8],
+    width: u32,
+    height: u32,
+    lossy_quality: u8,
+) -> Result<(), EncodingError> {
+    let (w, h) = (
+        u16::try_from(width).map_err(|_| EncodingError::InvalidDimensions)?,
+        u16::try_from(height).map_err(|_| EncodingError::InvalidDimensions)?,
+    );
+    let (cw, ch) = (usize::from(w / 2), usize::from(h / 2));
+    if w == 0 || h == 0 || w % 2 == 1 || h % 2 == 1 || y.len() != usize::from(w) * usize::from(h) || u.len() != cw * ch || v.len() != cw * ch {
+        return Err(EncodingError::InvalidDimensions);
+    }
+    // Macroblock-aligned rows, zeros past the image, as `convert_image_yuv`
+    // leaves them.
+    let (mb_width, mb_height) = (usize::from(w.div_ceil(16)), usize::from(h.div_ceil(16)));
+    let place = |plane: &[u8], width: usize, stride: usize, rows: usize| {
+        let mut out = vec![0u8; stride * rows];
+        for (dst, src) in out.chunks_exact_mut(stride).zip(plane.chunks_exact(width)) {
+            dst[..width].copy_from_slice(src);
+        }
+        out
+    };
+    let y_bytes = place(y, usize::from(w), 16 * mb_width, 16 * mb_height);
+    let u_bytes = place(u, cw, 8 * mb_width, 8 * mb_height);
+    let v_bytes = place(v, cw, 8 * mb_width, 8 * mb_height);
+    Vp8Encoder::new(writer).encode_yuv(y_bytes, u_bytes, v_bytes, w, h, lossy_quality)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The frame from planes is the frame from the RGB pixels they were
+    /// converted from.
+    #[test]
+    fn yuv420_planes_encode_as_the_rgb_they_came_from() {
+        for (w, h) in [(2u16, 2u16), (38, 22), (64, 48)] {
+            let rgb: Vec<u8> = (0..usize::from(w) * usize::from(h))
+                .flat_map(|i| {
+                    let (x, y) = (i % usize::from(w), i / usize::from(w));
+                    [(x * 7 % 256) as u8, (y * 11 % 256) as u8, ((x + y) * 5 % 256) as u8]
+                })
+                .collect();
+            let (y_mb, u_mb, v_mb) = convert_image_yuv::<3>(&rgb, w, h);
+            let (luma, chroma) = (usize::from(w.div_ceil(16)) * 16, usize::from(w.div_ceil(16)) * 8);
+            let take = |plane: &[u8], stride: usize, width: usize, rows: usize| -> Vec<u8> {
+                plane.chunks_exact(stride).take(rows).flat_map(|r| r[..width].to_vec()).collect()
+            };
+            let y = take(&y_mb, luma, usize::from(w), usize::from(h));
+            let u = take(&u_mb, chroma, usize::from(w / 2), usize::from(h / 2));
+            let v = take(&v_mb, chroma, usize::from(w / 2), usize::from(h / 2));
+            for quality in [20, 80, 100] {
+                let (mut from_rgb, mut from_planes) = (Vec::new(), Vec::new());
+                encode_frame_lossy(&mut from_rgb, &rgb, w.into(), h.into(), ColorType::Rgb8, quality).unwrap();
+                encode_frame_lossy_yuv420(&mut from_planes, &y, &u, &v, w.into(), h.into(), quality).unwrap();
+                assert_eq!(from_rgb, from_planes, "{w}x{h} q{quality}");
+            }
+        }
+        let mut out = Vec::new();
+        assert!(encode_frame_lossy_yuv420(&mut out, &[0; 3], &[0], &[0], 3, 1, 80).is_err(), "odd width");
+    }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     #[test]
