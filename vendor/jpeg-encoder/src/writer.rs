@@ -67,7 +67,9 @@ pub static ZIGZAG: [u8; 64] = [
     52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
-const BUFFER_SIZE: usize = core::mem::size_of::<usize>() * 8;
+// edgepix: 64 bits on every target (upstream: a `usize`, 32 bits on wasm,
+// which wrote out every four bytes).
+const BUFFER_SIZE: usize = 64;
 
 /// A no_std alternative for `std::io::Write`
 ///
@@ -107,7 +109,7 @@ impl<W: std::io::Write + ?Sized> JfifWrite for W {
 
 pub(crate) struct JfifWriter<W: JfifWrite> {
     w: W,
-    bit_buffer: usize,
+    bit_buffer: u64,
     free_bits: i8,
 }
 
@@ -167,7 +169,6 @@ impl<W: JfifWrite> JfifWriter<W> {
     }
 
     #[inline(always)]
-    #[allow(overflowing_literals)]
     fn write_bit_buffer(&mut self) -> Result<(), EncodingError> {
         if (self.bit_buffer
             & 0x8080808080808080
@@ -185,7 +186,7 @@ impl<W: JfifWrite> JfifWriter<W> {
 
     pub fn write_bits(&mut self, value: u32, size: u8) -> Result<(), EncodingError> {
         let size = size as i8;
-        let value = value as usize;
+        let value = u64::from(value);
 
         let free_bits = self.free_bits - size;
 
@@ -360,27 +361,35 @@ impl<W: JfifWrite> JfifWriter<W> {
         end: usize,
         ac_table: &HuffmanTable,
     ) -> Result<(), EncodingError> {
-        let mut zero_run = 0;
-
-        for &value in &block.data[start..end] {
-            if value == 0 {
-                zero_run += 1;
-            } else {
-                while zero_run > 15 {
-                    self.huffman_encode(0xF0, ac_table)?;
-                    zero_run -= 16;
-                }
-
-                let (size, value) = get_code(value);
-                let symbol = (zero_run << 4) | size;
-
-                self.huffman_encode_value(size, symbol, value, ac_table)?;
-
-                zero_run = 0;
+        // edgepix: straight from one non-zero coefficient to the next (a
+        // bit per coefficient, lowest first), as libjpeg-turbo does: the
+        // same symbols as upstream's walk over all of them.
+        let mut nonzero = 0u64;
+        for (i, &value) in block.data.iter().enumerate() {
+            nonzero |= u64::from(value != 0) << i;
+        }
+        let from_start = u64::MAX.checked_shl(start as u32).unwrap_or(0);
+        let below_end = u64::MAX.checked_shr(64 - end.min(64) as u32).unwrap_or(0);
+        let mut nonzero = nonzero & from_start & below_end;
+        let mut next = start;
+        while nonzero != 0 {
+            let index = nonzero.trailing_zeros() as usize;
+            let mut zero_run = index - next;
+            while zero_run > 15 {
+                self.huffman_encode(0xF0, ac_table)?;
+                zero_run -= 16;
             }
+
+            let (size, value) = get_code(block.data[index]);
+            let symbol = ((zero_run as u8) << 4) | size;
+
+            self.huffman_encode_value(size, symbol, value, ac_table)?;
+
+            next = index + 1;
+            nonzero &= nonzero - 1;
         }
 
-        if zero_run > 0 {
+        if next < end {
             self.huffman_encode(0x00, ac_table)?;
         }
 
@@ -467,4 +476,75 @@ pub(crate) fn get_code(value: i16) -> (u8, u16) {
     let coefficient = temp & ((1 << num_bits as usize) - 1);
 
     (num_bits as u8, coefficient as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    /// Upstream's `write_ac_block`: a walk over every coefficient.
+    fn write_ac_block_walk<W: JfifWrite>(w: &mut JfifWriter<W>, block: &AlignedBlock, start: usize, end: usize, table: &HuffmanTable) {
+        let mut zero_run = 0;
+        for &value in &block.data[start..end] {
+            if value == 0 {
+                zero_run += 1;
+            } else {
+                while zero_run > 15 {
+                    w.huffman_encode(0xF0, table).unwrap();
+                    zero_run -= 16;
+                }
+                let (size, value) = get_code(value);
+                w.huffman_encode_value(size, (zero_run << 4) | size, value, table).unwrap();
+                zero_run = 0;
+            }
+        }
+        if zero_run > 0 {
+            w.huffman_encode(0x00, table).unwrap();
+        }
+    }
+
+    /// The jump from one non-zero coefficient to the next writes the bytes
+    /// of the walk over all of them, for sparse and dense blocks, long
+    /// runs of zeros, a last coefficient that is or is not zero, and the
+    /// spectral ranges of progressive scans.
+    #[test]
+    fn ac_blocks_encode_as_the_walk_over_every_coefficient_does() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let table = HuffmanTable::default_luma_ac();
+        let (mut ours, mut walk) = (JfifWriter::new(Vec::new()), JfifWriter::new(Vec::new()));
+        for n in 0..20_000 {
+            let density = 1 + next(100);
+            let mut data = [0i16; 64];
+            for v in &mut data {
+                if next(100) < density {
+                    *v = (next(2047) as i16 - 1023).max(-1023);
+                }
+            }
+            if n % 5 == 0 {
+                data[63] = 0;
+            }
+            let block = AlignedBlock::new(data);
+            let (start, end) = match n % 4 {
+                0 | 1 => (1, 64),
+                2 => (1 + next(10) as usize, 64),
+                _ => {
+                    let s = 1 + next(63) as usize;
+                    (s, s + next(65 - s as u64) as usize)
+                }
+            };
+            ours.write_ac_block(&block, start, end, &table).unwrap();
+            write_ac_block_walk(&mut walk, &block, start, end, &table);
+        }
+        ours.finalize_bit_buffer().unwrap();
+        walk.finalize_bit_buffer().unwrap();
+        assert_eq!(ours.w, walk.w);
+        assert!(ours.w.len() > 100_000);
+    }
 }
