@@ -6,6 +6,7 @@
 //! so the pipeline composes them first and moves pixels once, after
 //! resizing, on the small image.
 
+use crate::codec::Plane;
 use crate::pixel::{Rect, RgbaImage};
 
 /// One of the eight axis-aligned orientations.
@@ -101,6 +102,13 @@ impl Orientation {
         Rect { x: x0.min(x1), y: y0.min(y1), w: x0.abs_diff(x1) + 1, h: y0.abs_diff(y1) + 1 }
     }
 
+    /// Whether the stored x and y axes run backwards in the output (before
+    /// any swap): a grid anchored at the stored image's left or top edge
+    /// lands on the output's far edge.
+    pub fn reverses(self) -> (bool, bool) {
+        (self.flip_x, self.flip_y)
+    }
+
     /// Moves the pixels of `img`.
     pub fn apply(self, img: RgbaImage) -> RgbaImage {
         if self == Orientation::IDENTITY {
@@ -108,16 +116,33 @@ impl Orientation {
         }
         let (w, h) = (img.width(), img.height());
         let (ow, oh) = self.output_size(w, h);
-        let src = img.data();
+        let out = self.moved(img.data(), w, h, 4);
+        RgbaImage::from_vec(ow, oh, out).unwrap_or(img)
+    }
+
+    /// Moves the samples of a plane (one channel).
+    pub fn apply_plane(self, plane: Plane) -> Plane {
+        if self == Orientation::IDENTITY {
+            return plane;
+        }
+        let (w, h) = (plane.width(), plane.height());
+        let (ow, oh) = self.output_size(w, h);
+        let out = self.moved(plane.data(), w, h, 1);
+        Plane::new(ow, oh, out).unwrap_or(plane)
+    }
+
+    /// The pixels of `src` (`w` x `h`, `bytes` each) in output order.
+    fn moved(self, src: &[u8], w: u32, h: u32, bytes: usize) -> Vec<u8> {
+        let (ow, oh) = self.output_size(w, h);
         let mut out = Vec::with_capacity(src.len());
         for y in 0..oh {
             for x in 0..ow {
                 let (sx, sy) = self.source_of(x, y, w, h);
-                let i = (sy as usize * w as usize + sx as usize) * 4;
-                out.extend_from_slice(&src[i..i + 4]);
+                let i = (sy as usize * w as usize + sx as usize) * bytes;
+                out.extend_from_slice(&src[i..i + bytes]);
             }
         }
-        RgbaImage::from_vec(ow, oh, out).unwrap_or(img)
+        out
     }
 }
 
@@ -152,6 +177,16 @@ mod tests {
             let out = Orientation::from_exif(tag).apply(numbered());
             assert_eq!((out.width(), out.height()), size, "tag {tag}");
             assert_eq!(reds(&out), want, "tag {tag}");
+        }
+    }
+
+    #[test]
+    fn planes_move_as_pixels_do() {
+        for o in Orientation::ALL {
+            let plane = o.apply_plane(Plane::new(3, 2, (0..6).collect()).unwrap());
+            let img = o.apply(numbered());
+            assert_eq!((plane.width(), plane.height()), (img.width(), img.height()), "{o:?}");
+            assert_eq!(plane.data(), &reds(&img)[..], "{o:?}");
         }
     }
 
