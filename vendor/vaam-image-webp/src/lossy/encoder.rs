@@ -847,11 +847,47 @@ struct Vp8Encoder<W> {
     /// `MacroblockInfo` is small (a `LumaMode`, an `Option<[IntraMode; 16]>`,
     /// a `ChromaMode`, an `Option<u8>`, a `bool`) - a few hundred KB for a
     /// whole 1080p frame's worth of macroblocks - so caching the decision
-    /// itself, rather than the transform output (which stays uncached; see
-    /// `transform_luma_block` / `transform_chroma_blocks`, which run fresh
-    /// in every pass because they also carry border/complexity state each
-    /// pass depends on), is cheap.
+    /// itself is cheap. The transform output is cached too where it fits
+    /// (`coeff_cache`, edgepix).
     mb_info_cache: Vec<Option<MacroblockInfo>>,
+
+    /// edgepix: each macroblock's quantized coefficients (luma, then U,
+    /// then V) from `count_skipped_macroblocks`, which the two passes after
+    /// it would compute again, identically: the transforms depend only on
+    /// the cached mode decisions and the reconstruction, which is the same
+    /// in every pass. Empty (every pass transforms) when a frame's would
+    /// take more than `COEFF_CACHE_BYTES`, or a coefficient does not fit an
+    /// `i16`: all or nothing, since a transform reads the borders the one
+    /// before it reconstructed.
+    coeff_cache: Vec<[i16; COEFFS_PER_MACROBLOCK]>,
+    /// `COEFF_CACHE_BYTES`, but for tests.
+    coeff_cache_limit: usize,
+}
+
+/// Quantized coefficients of a macroblock: 16 luma blocks, 4 U, 4 V.
+const COEFFS_PER_MACROBLOCK: usize = 16 * 16 + 2 * 16 * 4;
+
+/// The most memory `Vp8Encoder::coeff_cache` takes (about 5.6 MP of
+/// output; larger frames transform in every pass).
+const COEFF_CACHE_BYTES: usize = 16 << 20;
+
+/// One macroblock's coefficients for `Vp8Encoder::coeff_cache`, `None`
+/// when one does not fit an `i16`.
+fn pack_coeffs(y: &[i32; 16 * 16], u: &[i32; 16 * 4], v: &[i32; 16 * 4]) -> Option<[i16; COEFFS_PER_MACROBLOCK]> {
+    let mut out = [0i16; COEFFS_PER_MACROBLOCK];
+    for (o, &c) in out.iter_mut().zip(y.iter().chain(u).chain(v)) {
+        *o = i16::try_from(c).ok()?;
+    }
+    Some(out)
+}
+
+/// The coefficients `pack_coeffs` packed.
+fn unpack_coeffs(packed: &[i16; COEFFS_PER_MACROBLOCK]) -> ([i32; 16 * 16], [i32; 16 * 4], [i32; 16 * 4]) {
+    let (mut y, mut u, mut v) = ([0i32; 16 * 16], [0i32; 16 * 4], [0i32; 16 * 4]);
+    for (o, &c) in y.iter_mut().chain(u.iter_mut()).chain(v.iter_mut()).zip(packed) {
+        *o = i32::from(c);
+    }
+    (y, u, v)
 }
 
 impl<W: Write> Vp8Encoder<W> {
@@ -892,6 +928,8 @@ impl<W: Write> Vp8Encoder<W> {
             top_border_v: Vec::new(),
 
             mb_info_cache: Vec::new(),
+            coeff_cache: Vec::new(),
+            coeff_cache_limit: COEFF_CACHE_BYTES,
         }
     }
 
@@ -1492,11 +1530,14 @@ impl<W: Write> Vp8Encoder<W> {
                 // calls `intra_predict_luma`/`intra_predict_chroma`, just with
                 // an all-zero coefficient block when `coeffs_skipped`). Only
                 // the bit-writing below is conditional.
-                let y_block_data =
-                    self.transform_luma_block(mbx.into(), mby.into(), &macroblock_info);
-
-                let (u_block_data, v_block_data) =
-                    self.transform_chroma_blocks(mbx.into(), mby.into(), &macroblock_info);
+                let (y_block_data, u_block_data, v_block_data) = match self.coeff_cache.get(idx) {
+                    Some(packed) => unpack_coeffs(packed),
+                    None => {
+                        let y = self.transform_luma_block(mbx.into(), mby.into(), &macroblock_info);
+                        let (u, v) = self.transform_chroma_blocks(mbx.into(), mby.into(), &macroblock_info);
+                        (y, u, v)
+                    }
+                };
 
                 if !macroblock_info.coeffs_skipped {
                     self.encode_residual_data(
@@ -2046,6 +2087,10 @@ impl<W: Write> Vp8Encoder<W> {
     fn count_skipped_macroblocks(&mut self) -> (u32, u32) {
         let mut total = 0u32;
         let mut skipped = 0u32;
+        let macroblocks = usize::from(self.macroblock_width) * usize::from(self.macroblock_height);
+        let mut caching = macroblocks * core::mem::size_of::<[i16; COEFFS_PER_MACROBLOCK]>() <= self.coeff_cache_limit;
+        let mut cache = Vec::with_capacity(if caching { macroblocks } else { 0 });
+        self.coeff_cache = Vec::new();
 
         for mby in 0..self.macroblock_height {
             self.left_complexity = Complexity::default();
@@ -2057,8 +2102,14 @@ impl<W: Write> Vp8Encoder<W> {
             for mbx in 0..self.macroblock_width {
                 let info = self.choose_macroblock_info(mbx.into(), mby.into());
                 self.advance_bpred_context(&info, mbx.into());
-                self.transform_luma_block(mbx.into(), mby.into(), &info);
-                self.transform_chroma_blocks(mbx.into(), mby.into(), &info);
+                let y = self.transform_luma_block(mbx.into(), mby.into(), &info);
+                let (u, v) = self.transform_chroma_blocks(mbx.into(), mby.into(), &info);
+                if caching {
+                    match pack_coeffs(&y, &u, &v) {
+                        Some(packed) => cache.push(packed),
+                        None => caching = false,
+                    }
+                }
 
                 let idx = usize::from(mby) * usize::from(self.macroblock_width) + usize::from(mbx);
                 self.mb_info_cache[idx] = Some(info);
@@ -2068,6 +2119,10 @@ impl<W: Write> Vp8Encoder<W> {
                     skipped += 1;
                 }
             }
+        }
+
+        if caching {
+            self.coeff_cache = cache;
         }
 
         (skipped, total)
@@ -2122,8 +2177,14 @@ impl<W: Write> Vp8Encoder<W> {
                 );
                 self.advance_bpred_context(&info, mbx);
 
-                let y_block_data = self.transform_luma_block(mbx, mby, &info);
-                let (u_block_data, v_block_data) = self.transform_chroma_blocks(mbx, mby, &info);
+                let (y_block_data, u_block_data, v_block_data) = match self.coeff_cache.get(idx) {
+                    Some(packed) => unpack_coeffs(packed),
+                    None => {
+                        let y = self.transform_luma_block(mbx, mby, &info);
+                        let (u, v) = self.transform_chroma_blocks(mbx, mby, &info);
+                        (y, u, v)
+                    }
+                };
 
                 if info.coeffs_skipped {
                     // matches `encode_image`'s handling of a skipped
@@ -3012,6 +3073,31 @@ pub(crate) fn encode_frame_lossy_yuv420<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Passes 2 and 3 read pass 1's coefficients from the cache and write
+    /// the frame they would write transforming again.
+    #[test]
+    fn cached_coefficients_give_the_frame_of_transforming_in_every_pass() {
+        for (w, h) in [(16u16, 16u16), (70, 38), (200, 120)] {
+            let rgb: Vec<u8> = (0..usize::from(w) * usize::from(h))
+                .flat_map(|i| {
+                    let (x, y) = (i % usize::from(w), i / usize::from(w));
+                    [(x * 13 % 256) as u8, ((x * y) % 251) as u8, ((x + 3 * y) * 7 % 256) as u8]
+                })
+                .collect();
+            for quality in [10, 75, 100] {
+                let (mut cached, mut uncached) = (Vec::new(), Vec::new());
+                let mut encoder = Vp8Encoder::new(&mut cached);
+                encoder.encode_image(&rgb, ColorType::Rgb8, w, h, quality).unwrap();
+                assert!(!encoder.coeff_cache.is_empty(), "the cache was used");
+                let mut encoder = Vp8Encoder::new(&mut uncached);
+                encoder.coeff_cache_limit = 0;
+                encoder.encode_image(&rgb, ColorType::Rgb8, w, h, quality).unwrap();
+                assert!(encoder.coeff_cache.is_empty());
+                assert_eq!(cached, uncached, "{w}x{h} q{quality}");
+            }
+        }
+    }
 
     /// The frame from planes is the frame from the RGB pixels they were
     /// converted from.
