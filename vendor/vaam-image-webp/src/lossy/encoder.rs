@@ -867,9 +867,10 @@ struct Vp8Encoder<W> {
 /// Quantized coefficients of a macroblock: 16 luma blocks, 4 U, 4 V.
 const COEFFS_PER_MACROBLOCK: usize = 16 * 16 + 2 * 16 * 4;
 
-/// The most memory `Vp8Encoder::coeff_cache` takes (about 5.6 MP of
-/// output; larger frames transform in every pass).
-const COEFF_CACHE_BYTES: usize = 16 << 20;
+/// The most memory `Vp8Encoder::coeff_cache` takes: 1920x1080 (6.3 MB)
+/// fits, about 2.8 MP of output; larger frames transform in every pass,
+/// which keeps the cache out of the Worker's memory budget's way.
+const COEFF_CACHE_BYTES: usize = 8 << 20;
 
 /// One macroblock's coefficients for `Vp8Encoder::coeff_cache`, `None`
 /// when one does not fit an `i16`.
