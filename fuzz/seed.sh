@@ -106,7 +106,8 @@ for img in corpus/decode/*; do
     { printf 'width=3,height=2,fit=pad,background=%%2300ff0080,blur-region=0;0;1;1;2\n'; cat "$img"; } > "corpus/transform/pad-$b"
     { printf 'w=1,rotate=90,flip=h,trim=0;1;0;0,pixelate=2,sharpen=2,f=png\n'; cat "$img"; } > "corpus/transform/rot-$b"
     { printf 'format=json\n'; cat "$img"; } > "corpus/transform/json-$b"
-    # A JPEG into a JPEG, only cropped and resampled: the YCbCr path.
+    # A JPEG into a JPEG or a WebP, only cropped and resampled: the YCbCr path.
     { printf 'width=17,height=9,fit=cover,format=jpeg\n'; cat "$img"; } > "corpus/transform/ycc-$b"
+    { printf 'width=15,height=7,fit=cover,format=webp\n'; cat "$img"; } > "corpus/transform/yccw-$b"
 done
 echo "seeds: $(ls corpus/options | wc -l) options, $(ls corpus/decode | wc -l) decode, $(ls corpus/transform | wc -l) transform"
