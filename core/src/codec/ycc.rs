@@ -25,11 +25,6 @@ impl Plane {
         (data.len() as u64 == u64::from(width) * u64::from(height)).then_some(Plane { width, height, data })
     }
 
-    /// A `width x height` plane of `value`.
-    pub fn filled(width: u32, height: u32, value: u8) -> Plane {
-        Plane { width, height, data: vec![value; width as usize * height as usize] }
-    }
-
     /// Samples per row.
     pub fn width(&self) -> u32 {
         self.width

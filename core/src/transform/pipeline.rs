@@ -276,9 +276,10 @@ fn render_ycc(source: &[u8], probe: &Probe, opts: &Options, plan: &geometry::Geo
         f64::from(luma.h) * f64::from(block * ch) / f64::from(rh) / by,
     ];
     let codec::YccImage { y, cb, cr, .. } = img;
-    let y = resample::resize_plane(y, [f64::from(luma.x), f64::from(luma.y), f64::from(luma.w), f64::from(luma.h)], (rw, rh));
-    let cb = resample::resize_plane(cb, chroma, (cw, ch));
-    let cr = resample::resize_plane(cr, chroma, (cw, ch));
+    let failed = |what: &str| CodecError::Encode { format: format.as_str(), reason: format!("resampling the {what} plane failed") };
+    let y = resample::resize_plane(y, [f64::from(luma.x), f64::from(luma.y), f64::from(luma.w), f64::from(luma.h)], (rw, rh)).ok_or_else(|| failed("luma"))?;
+    let cb = resample::resize_plane(cb, chroma, (cw, ch)).ok_or_else(|| failed("Cb"))?;
+    let cr = resample::resize_plane(cr, chroma, (cw, ch)).ok_or_else(|| failed("Cr"))?;
     let [y, cb, cr] = [y, cb, cr].map(|p| plan.orientation.apply_plane(p));
     let out = codec::YccImage::new(y, cb, cr, (block as u8, block as u8)).ok_or_else(|| CodecError::Encode { format: format.as_str(), reason: "chroma planes of an unexpected size".to_owned() })?;
     Ok(Some(match format {

@@ -77,15 +77,16 @@ fn lanczos3<P: PixelTrait>(src: &mut [u8], from: (u32, u32), window: [f64; 4], o
 /// allowed) of a plane to `to`. The whole samples under the window move
 /// out first, as [`resize`] moves its crop (nothing beyond them bleeds
 /// in); a window with fractional edges, a chroma plane's under a luma
-/// crop, is then read within them.
-pub fn resize_plane(src: Plane, window: [f64; 4], to: (u32, u32)) -> Plane {
+/// crop, is then read within them. `None` when the window is outside the
+/// plane (or a buffer does not match its size).
+pub fn resize_plane(src: Plane, window: [f64; 4], to: (u32, u32)) -> Option<Plane> {
     let (w, h) = (to.0.max(1), to.1.max(1));
     let [left, top, width, height] = window;
     let (x0, y0) = (left.max(0.0).floor() as u32, top.max(0.0).floor() as u32);
     let (x1, y1) = ((left + width).ceil() as u32, (top + height).ceil() as u32);
     let under = Rect { x: x0, y: y0, w: x1.saturating_sub(x0).max(1), h: y1.saturating_sub(y0).max(1) }.clamp_to(src.width(), src.height());
     if under.is_empty() {
-        return Plane::filled(w, h, 0);
+        return None;
     }
     let (sw, sh) = (src.width(), src.height());
     let mut data = if under == (Rect { x: 0, y: 0, w: sw, h: sh }) { src.into_vec() } else { move_rows(src.into_vec(), sw, 1, under) };
@@ -93,13 +94,11 @@ pub fn resize_plane(src: Plane, window: [f64; 4], to: (u32, u32)) -> Plane {
     let (l, t) = ((left - ux).clamp(0.0, uw), (top - uy).clamp(0.0, uh));
     let window = [l, t, width.min(uw - l), height.min(uh - t)];
     if (w, h) == (under.w, under.h) && window == [0.0, 0.0, uw, uh] {
-        return Plane::new(w, h, data).unwrap_or_else(|| Plane::filled(w, h, 0));
+        return Plane::new(w, h, data);
     }
     let mut out = vec![0; w as usize * h as usize];
-    match lanczos3::<U8>(&mut data, (under.w, under.h), window, &mut out, (w, h), false) {
-        Some(()) => Plane::new(w, h, out).unwrap_or_else(|| Plane::filled(w, h, 0)),
-        None => Plane::filled(w, h, 0),
-    }
+    lanczos3::<U8>(&mut data, (under.w, under.h), window, &mut out, (w, h), false)?;
+    Plane::new(w, h, out)
 }
 
 /// The most bytes of the resampler's intermediate buffer (see [`lanczos3`]).
@@ -211,7 +210,7 @@ mod tests {
         let grey: Vec<u8> = (0..w * h).map(|i| ((i % w) * 7 + (i / w) * 3 % 256) as u8).collect();
         let rgba = RgbaImage::from_vec(w, h, grey.iter().flat_map(|&v| [v, v, v, 255]).collect()).unwrap();
         for (crop, to) in [(Rect { x: 0, y: 0, w, h }, (90, 61)), (Rect { x: 17, y: 9, w: 120, h: 101 }, (50, 77)), (Rect { x: 0, y: 0, w, h }, (w, h))] {
-            let plane = resize_plane(Plane::new(w, h, grey.clone()).unwrap(), [f64::from(crop.x), f64::from(crop.y), f64::from(crop.w), f64::from(crop.h)], to);
+            let plane = resize_plane(Plane::new(w, h, grey.clone()).unwrap(), [f64::from(crop.x), f64::from(crop.y), f64::from(crop.w), f64::from(crop.h)], to).unwrap();
             let expected: Vec<u8> = resize(rgba.clone(), crop, to).data().chunks(4).map(|p| p[0]).collect();
             assert_eq!((plane.width(), plane.height()), to);
             assert_eq!(plane.data(), &expected[..], "{crop:?} -> {to:?}");
@@ -223,13 +222,14 @@ mod tests {
         // Columns 0-9 dark, 10-19 light: the window's left half, half a
         // sample further right, is dark but for its last output column.
         let data: Vec<u8> = (0..20 * 4).map(|i| if i % 20 < 10 { 0 } else { 200 }).collect();
-        let out = resize_plane(Plane::new(20, 4, data.clone()).unwrap(), [0.5, 0.0, 19.5, 4.0], (39, 4));
+        let out = resize_plane(Plane::new(20, 4, data.clone()).unwrap(), [0.5, 0.0, 19.5, 4.0], (39, 4)).unwrap();
         assert!(out.row(2).unwrap()[..17].iter().all(|&v| v < 10), "{:?}", out.row(2));
         assert!(out.row(2).unwrap()[21..].iter().all(|&v| v > 190), "{:?}", out.row(2));
         // The edge sits half a sample left of where the whole width puts it.
-        let whole = resize_plane(Plane::new(20, 4, data).unwrap(), [0.0, 0.0, 20.0, 4.0], (40, 4));
+        let whole = resize_plane(Plane::new(20, 4, data).unwrap(), [0.0, 0.0, 20.0, 4.0], (40, 4)).unwrap();
         let edge = |r: &[u8]| r.iter().position(|&v| v >= 100).unwrap_or(0);
         assert_eq!(edge(out.row(0).unwrap()) + 1, edge(whole.row(0).unwrap()));
+        assert_eq!(resize_plane(Plane::new(20, 4, vec![0; 80]).unwrap(), [30.0, 0.0, 5.0, 4.0], (5, 4)), None, "outside the plane");
     }
 
     #[test]
