@@ -12,9 +12,9 @@
 //! 5. pad, effects (pixelate, blur, sharpen, colour), encode.
 //!
 //! A JPEG into a JPEG or a WebP that is only cropped, resampled and
-//! oriented (the usual CDN request) stays in YCbCr instead: the decoder's planes are resampled
-//! one channel at a time and go into the encoder as they are (see
-//! [`codec::decode_ycc`]).
+//! oriented (the usual CDN request) stays in YCbCr instead: the decoder's
+//! planes are resampled one channel at a time and go into the encoder as
+//! they are (see [`codec::decode_ycc`]).
 //!
 //! At most the decoded buffer and one output-sized buffer are alive at once.
 
@@ -125,7 +125,8 @@ pub fn run_with(source: &[u8], opts: &Options, format: Option<OutputFormat>, lim
             return Err(CodecError::OverBudget { needed, budget: limits.output_budget }.into());
         }
     }
-    // A JPEG into a JPEG or a WebP, only cropped and resampled: in YCbCr.
+    // A JPEG into a JPEG or a WebP, only cropped, resampled and oriented:
+    // in YCbCr.
     if matches!(format, OutputFormat::Jpeg | OutputFormat::Webp)
         && redactions.is_empty()
         && only_resamples(opts, &plan)
