@@ -13,7 +13,9 @@ mod encode;
 mod probe;
 mod ycc;
 
-pub use color::{icc_profile, to_srgb};
+pub use color::{icc_profile, is_srgb, to_srgb};
+#[cfg(test)]
+pub(crate) use color::test_profile;
 pub use decode::{decode, validate};
 pub use encode::{Chroma, Encoded, OutputFormat, encode, encode_gray_png, encode_jpeg, encode_jpeg_ycc, encode_webp_ycc};
 pub use probe::{Limits, Probe, SourceFormat, probe};

@@ -243,9 +243,9 @@ fn only_resamples(opts: &Options, plan: &geometry::Geometry) -> bool {
 /// [`codec::decode_ycc`]): luma cropped and resampled as `render` does
 /// RGBA, chroma to the output's 4:2:0 resolution, which both formats
 /// store (see below). `None` when the source is not such a JPEG, or carries a
-/// colour profile (applied in RGB).
+/// colour profile other than sRGB's (applied in RGB).
 fn render_ycc(source: &[u8], probe: &Probe, opts: &Options, plan: &geometry::Geometry, format: OutputFormat, limits: &Limits) -> Result<Option<codec::Encoded>, TransformError> {
-    if codec::icc_profile(source, probe).is_some() {
+    if codec::icc_profile(source, probe).is_some_and(|icc| !codec::is_srgb(&icc)) {
         return Ok(None);
     }
     let Some(img) = codec::decode_ycc(source, probe, Some(decode_size(probe, plan, limits)), limits)? else { return Ok(None) };
@@ -385,6 +385,26 @@ mod tests {
                 let theirs = psnr(&decode(&codec::encode(&rgba, format, 100, [255, 255, 255]).unwrap().bytes), &rgba);
                 assert!(db > 36.0 && db > theirs - 0.5, "{format:?} {opts:?} {exif:?}: {db:.1} dB, RGBA path {theirs:.1} dB");
             }
+        }
+    }
+
+    #[test]
+    fn srgb_tagged_jpegs_stay_in_ycbcr_and_other_profiles_take_the_rgba_path() {
+        let limits = Limits::default();
+        let data = (0..64 * 48).flat_map(|i: u32| [(i % 64 * 4) as u8, (i / 64 * 5) as u8, 90, 255]).collect();
+        let img = RgbaImage::from_vec(64, 48, data).unwrap();
+        let opts = crate::transform::options::parse("width=32,format=jpeg").unwrap();
+        let plan = geometry::plan_oriented(64, 48, Orientation::IDENTITY, &opts).unwrap();
+        let srgb = codec::test_profile([[0.4361, 0.2225, 0.0139], [0.3851, 0.7169, 0.0971], [0.1431, 0.0606, 0.7141]]);
+        let p3 = codec::test_profile([[0.5151, 0.2412, -0.0011], [0.2920, 0.6922, 0.0419], [0.1571, 0.0666, 0.7841]]);
+        for (icc, ycc) in [(srgb, true), (p3, false)] {
+            let mut jpeg = Vec::new();
+            let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, 90);
+            enc.add_icc_profile(&icc).unwrap();
+            enc.encode(&img.data().chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect::<Vec<u8>>(), 64, 48, jpeg_encoder::ColorType::Rgb).unwrap();
+            let probe = codec::probe(&jpeg, &limits).unwrap();
+            assert_eq!(codec::icc_profile(&jpeg, &probe).as_deref(), Some(&icc[..]));
+            assert_eq!(render_ycc(&jpeg, &probe, &opts, &plan, OutputFormat::Jpeg, &limits).unwrap().is_some(), ycc);
         }
     }
 
