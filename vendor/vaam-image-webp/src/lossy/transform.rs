@@ -187,6 +187,46 @@ fn dct4x4_scalar(block: &mut [i32; 16]) {
 /// quantization, which the published code wrote out at each call site.
 /// With wasm SIMD, four lanes at a time through f32 division (exact
 /// there, see `simd128::quantize4x4`).
+/// edgepix: the SATD of a 4x4 residual (differences of two bytes): the sum
+/// of the absolute values of its 4x4 Walsh-Hadamard transform, unscaled.
+pub(crate) fn satd4x4(residual: &[i32; 16]) -> i32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd128::satd4x4(residual);
+    #[allow(unreachable_code)]
+    satd4x4_scalar(residual)
+}
+
+/// edgepix: `satd4x4` of `source - predicted` over a 4x4 block, each
+/// given from its top left with its own row stride.
+pub(crate) fn satd4x4_between(predicted: &[u8], predicted_stride: usize, source: &[u8], source_stride: usize) -> i32 {
+    let rows = |s: &[u8], stride: usize| -> [[u8; 4]; 4] {
+        core::array::from_fn(|y| {
+            let row = &s[y * stride..][..4];
+            [row[0], row[1], row[2], row[3]]
+        })
+    };
+    let (p, a) = (rows(predicted, predicted_stride), rows(source, source_stride));
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd128::satd4x4_between(&p, &a);
+    #[allow(unreachable_code)]
+    satd4x4_scalar(&core::array::from_fn(|i| i32::from(a[i / 4][i % 4]) - i32::from(p[i / 4][i % 4])))
+}
+
+fn satd4x4_scalar(residual: &[i32; 16]) -> i32 {
+    let mut t = [0i32; 16];
+    for (row, out) in residual.chunks_exact(4).zip(t.chunks_exact_mut(4)) {
+        let (a, b, c, d) = (row[0] + row[3], row[1] + row[2], row[1] - row[2], row[0] - row[3]);
+        out.copy_from_slice(&[a + b, c + d, a - b, d - c]);
+    }
+    (0..4)
+        .map(|i| {
+            let (a, b) = (t[i] + t[12 + i], t[4 + i] + t[8 + i]);
+            let (c, d) = (t[4 + i] - t[8 + i], t[i] - t[12 + i]);
+            (a + b).abs() + (c + d).abs() + (a - b).abs() + (d - c).abs()
+        })
+        .sum()
+}
+
 pub(crate) fn quantize4x4(block: &mut [i32; 16], dc: i16, ac: i16) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if simd128::quantize4x4(block, dc, ac) {
@@ -258,6 +298,33 @@ mod simd128 {
             store(block, row, i32x4_trunc_sat_f32x4(f32x4_div(f32x4_convert_i32x4(v), q)));
         }
         true
+    }
+
+    /// `super::satd4x4`: with inputs within +-255 no lane overflows, so
+    /// the sum is the scalar one.
+    pub(super) fn satd4x4(residual: &[i32; 16]) -> i32 {
+        satd_rows([load(residual, 0), load(residual, 1), load(residual, 2), load(residual, 3)])
+    }
+
+    /// `super::satd4x4_between`: the rows widened to i32 lanes.
+    pub(super) fn satd4x4_between(predicted: &[[u8; 4]; 4], source: &[[u8; 4]; 4]) -> i32 {
+        let widen = |row: &[u8; 4]| i32x4_extend_low_i16x8(i16x8_extend_low_u8x16(u32x4_splat(u32::from_le_bytes(*row))));
+        satd_rows(core::array::from_fn(|y| i32x4_sub(widen(&source[y]), widen(&predicted[y]))))
+    }
+
+    /// The SATD of the four rows of a residual within +-255.
+    fn satd_rows([r0, r1, r2, r3]: [v128; 4]) -> i32 {
+        let pass = |x0: v128, x1: v128, x2: v128, x3: v128| {
+            let (a, b) = (i32x4_add(x0, x3), i32x4_add(x1, x2));
+            let (c, d) = (i32x4_sub(x1, x2), i32x4_sub(x0, x3));
+            [i32x4_add(a, b), i32x4_add(c, d), i32x4_sub(a, b), i32x4_sub(d, c)]
+        };
+        // Lanes are columns: the vertical pass, then the horizontal one.
+        let [y0, y1, y2, y3] = pass(r0, r1, r2, r3);
+        let [c0, c1, c2, c3] = transpose(y0, y1, y2, y3);
+        let [v0, v1, v2, v3] = pass(c0, c1, c2, c3).map(|v| i32x4_abs(v));
+        let sum = i32x4_add(i32x4_add(v0, v1), i32x4_add(v2, v3));
+        i32x4_extract_lane::<0>(sum) + i32x4_extract_lane::<1>(sum) + i32x4_extract_lane::<2>(sum) + i32x4_extract_lane::<3>(sum)
     }
 
     /// Lane `i` of output `k` is lane `k` of input `i`.
@@ -389,6 +456,11 @@ mod tests {
             }
             assert_eq!(simd, scalar, "{block:?} / {dc}, {ac}");
         }
+        // SATD of residuals up to +-255.
+        for _ in 0..20_000 {
+            let block: [i32; 16] = core::array::from_fn(|_| next(255));
+            assert_eq!(simd128::satd4x4(&block), satd4x4_scalar(&block), "satd4x4 of {block:?}");
+        }
         for (dc, ac, value) in [(0, 4, 1), (4, 0, 1), (4, 4, 1 << 24), (4, 4, i32::MIN)] {
             let mut block = [value; 16];
             assert!(!simd128::quantize4x4(&mut block, dc, ac));
@@ -409,6 +481,37 @@ mod tests {
             let before = block;
             assert!(!simd128::idct4x4(&mut block));
             assert_eq!(block, before);
+        }
+    }
+
+    /// edgepix: `satd4x4` is the sum of the absolute values of the
+    /// Hadamard transform, computed here from its definition.
+    #[test]
+    fn satd_is_the_hadamard_sum() {
+        let h = [[1, 1, 1, 1], [1, 1, -1, -1], [1, -1, -1, 1], [1, -1, 1, -1]];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..1000 {
+            let block: [i32; 16] = core::array::from_fn(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 40) as i32 % 256
+            });
+            let mut expected = 0;
+            for u in 0..4 {
+                for v in 0..4 {
+                    let c: i32 = (0..16).map(|k| h[u][k / 4] * h[v][k % 4] * block[k]).sum();
+                    expected += c.abs();
+                }
+            }
+            assert_eq!(satd4x4(&block), expected, "{block:?}");
+            // The same residual as two byte blocks, with strides.
+            let predicted: [u8; 4 * 7] = core::array::from_fn(|i| if i % 7 < 4 { (100 + block[i / 7 * 4 + i % 7] / 2) as u8 } else { 0 });
+            let source: [u8; 4 * 5] = core::array::from_fn(|i| {
+                if i % 5 < 4 { (i32::from(predicted[i / 5 * 7 + i % 5]) + block[i / 5 * 4 + i % 5]).clamp(0, 255) as u8 } else { 9 }
+            });
+            let residual: [i32; 16] = core::array::from_fn(|i| i32::from(source[i / 4 * 5 + i % 4]) - i32::from(predicted[i / 4 * 7 + i % 4]));
+            assert_eq!(satd4x4_between(&predicted, 7, &source, 5), satd4x4(&residual));
         }
     }
 
