@@ -5,7 +5,7 @@ use edgepix_core::detect::{BoxXywh, Class, Detection};
 use edgepix_core::jobs::{Analysis, Job, JobStatus};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1SessionConstraint, Env};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint, Env};
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
@@ -52,17 +52,27 @@ pub fn open(env: &Env) -> ApiResult<D1Database> {
 pub trait Reader {
     /// A statement for `sql`.
     fn statement(&self, sql: String) -> D1PreparedStatement;
+    /// Runs `statements` in one round trip.
+    fn batch(&self, statements: Vec<D1PreparedStatement>) -> impl Future<Output = worker::Result<Vec<D1Result>>>;
 }
 
 impl Reader for D1Database {
     fn statement(&self, sql: String) -> D1PreparedStatement {
         self.prepare(sql)
     }
+
+    fn batch(&self, statements: Vec<D1PreparedStatement>) -> impl Future<Output = worker::Result<Vec<D1Result>>> {
+        D1Database::batch(self, statements)
+    }
 }
 
 impl Reader for D1DatabaseSession {
     fn statement(&self, sql: String) -> D1PreparedStatement {
         self.prepare(sql)
+    }
+
+    fn batch(&self, statements: Vec<D1PreparedStatement>) -> impl Future<Output = worker::Result<Vec<D1Result>>> {
+        D1DatabaseSession::batch(self, statements)
     }
 }
 
@@ -93,14 +103,19 @@ pub async fn find_asset(db: &D1Database, owner: &str, id: &AssetId) -> ApiResult
 
 /// Any row for `id` (the oldest), whoever owns it.
 pub async fn find_any(db: &impl Reader, id: &AssetId) -> ApiResult<Option<AssetRecord>> {
-    let row = db
-        .statement(format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 ORDER BY created_at LIMIT 1"))
-        .bind(&[id.as_str().into()])
-        .map_err(d1)?
-        .first::<AssetRow>(None)
-        .await
-        .map_err(d1)?;
+    let row = find_any_statement(db, id)?.first::<AssetRow>(None).await.map_err(d1)?;
     row.map(AssetRow::into_record).transpose()
+}
+
+/// [`find_any`]'s statement, to batch with others; [`first_record`] reads
+/// its result.
+pub fn find_any_statement(db: &impl Reader, id: &AssetId) -> ApiResult<D1PreparedStatement> {
+    db.statement(format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 ORDER BY created_at LIMIT 1")).bind(&[id.as_str().into()]).map_err(d1)
+}
+
+/// The first asset row of a batched statement's result.
+pub fn first_record(result: &D1Result) -> ApiResult<Option<AssetRecord>> {
+    result.results::<AssetRow>().map_err(d1)?.into_iter().next().map(AssetRow::into_record).transpose()
 }
 
 /// How many owners hold `id`.

@@ -71,12 +71,18 @@ pub async fn find(db: &D1Database, owner: &str, asset: &AssetId) -> ApiResult<Op
 /// The protection that governs `asset` for everyone: the oldest, if any
 /// owner of these bytes protects them.
 pub async fn find_any(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult<Option<Protection>> {
-    db.statement(format!("SELECT {COLUMNS} FROM protections WHERE asset = ?1 ORDER BY updated_at LIMIT 1"))
-        .bind(&[asset.as_str().into()])
-        .map_err(d1)?
-        .first::<Protection>(None)
-        .await
-        .map_err(d1)
+    find_any_statement(db, asset)?.first::<Protection>(None).await.map_err(d1)
+}
+
+/// [`find_any`]'s statement, to batch with others; [`first`] reads its
+/// result.
+pub fn find_any_statement(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult<worker::D1PreparedStatement> {
+    db.statement(format!("SELECT {COLUMNS} FROM protections WHERE asset = ?1 ORDER BY updated_at LIMIT 1")).bind(&[asset.as_str().into()]).map_err(d1)
+}
+
+/// The first protection of a batched statement's result.
+pub fn first(result: &worker::D1Result) -> ApiResult<Option<Protection>> {
+    Ok(result.results::<Protection>().map_err(d1)?.into_iter().next())
 }
 
 /// Removes `owner`'s protection of `asset` (idempotent).

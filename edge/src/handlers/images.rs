@@ -46,6 +46,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
             (None, _) => return Err(ApiError::AssetNotFound(id.to_string())),
         },
     };
+    let lookup_ms = Date::now().as_millis().saturating_sub(started);
     // A protected asset's pixels go to its owners only, never through a
     // shared cache; everyone else views it through `/view/{id}`.
     let protected = protection.is_some();
@@ -96,7 +97,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let browser_cache = if opts.policy.is_some() { "public, no-cache" } else { IMMUTABLE };
     if req.headers().get("if-none-match").ok().flatten().is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         let resp = Response::empty()?.with_status(304);
-        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", started, &[])?;
+        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", started, &[("lookup", lookup_ms)])?;
         resp.headers_mut().set("cache-control", browser_cache)?;
         return Ok(resp);
     }
@@ -112,7 +113,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         let headers = Headers::new();
         headers.set("content-type", &ct)?;
         let resp = Response::builder().with_headers(headers).fixed(bytes);
-        let mut resp = finish(resp, &etag, vary, "BYPASS", started, &stages)?;
+        let mut resp = finish(resp, &etag, vary, "BYPASS", started, &[&[("lookup", lookup_ms)], &stages[..]].concat())?;
         resp.headers_mut().set("x-edgepix-cache", "BYPASS")?;
         resp.headers_mut().set("cache-control", browser_cache)?;
         if protected {
@@ -129,6 +130,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         headers.set("x-edgepix-cache", "HIT-EDGE")?;
         headers.set("cache-control", browser_cache)?;
         let mut timing = ServerTiming::new();
+        timing.add("lookup", lookup_ms as f64, None);
         timing.add("image", (Date::now().as_millis() - started) as f64, Some("hit-edge"));
         headers.append("server-timing", &timing.header_value())?;
         let body = hit.bytes().await?;
@@ -141,13 +143,13 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         Some(obj) => {
             let ct = obj.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".to_owned());
             let body = obj.body().ok_or_else(|| ApiError::Corrupt(format!("{derived_key} has no body")))?;
-            (body.bytes().await.map_err(r2)?, ct, "HIT-R2", Vec::new())
+            (body.bytes().await.map_err(r2)?, ct, "HIT-R2", vec![("lookup", lookup_ms)])
         }
         None => {
             let (bytes, ct, stages) = render(&ctx, &id, &opts, format, &redactions).await?;
             let meta = HttpMetadata { content_type: Some(ct.clone()), ..HttpMetadata::default() };
             bucket.put(derived_key, bytes.clone()).http_metadata(meta).execute().await.map_err(r2)?;
-            (bytes, ct, "MISS", stages.to_vec())
+            (bytes, ct, "MISS", [&[("lookup", lookup_ms)], &stages[..]].concat())
         }
     };
     let headers = Headers::new();
@@ -219,9 +221,14 @@ async fn wait_for_analysis(db: &worker::D1Database, owner: &str, id: &AssetId) -
     }
 }
 
-/// `id`'s record (its oldest row) and protection, both read at once on `db`.
+/// `id`'s record (its oldest row) and protection, both read in one round
+/// trip on `db`.
 async fn lookup(db: &impl db::Reader, id: &AssetId) -> ApiResult<(Option<AssetRecord>, Option<protections::Protection>)> {
-    futures_util::try_join!(db::find_any(db, id), protections::find_any(db, id))
+    let results = db.batch(vec![db::find_any_statement(db, id)?, protections::find_any_statement(db, id)?]).await.map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
+    match &results[..] {
+        [record, protection] => Ok((db::first_record(record)?, protections::first(protection)?)),
+        _ => Err(ApiError::Corrupt(format!("a batch of 2 reads answered {} results", results.len()))),
+    }
 }
 
 /// The steps of a render, timed in `Server-Timing`: `original` (reading it
