@@ -556,16 +556,39 @@ impl<'a> IntoIterator for &'a TokenEvents {
 /// `derive_updated_token_probs`.
 type TokenCounts = [[[[[u64; 2]; NUM_DCT_TOKENS - 1]; 3]; 8]; 4];
 
-/// Adds one block's tokenization (see `tokenize_block`) into `counts`, by
-/// replaying the exact same root-to-leaf tree walk
-/// `write_with_tree_start_index` performs when actually writing a token
-/// (`tree_encode_path`) and counting each branch instead of encoding it.
-fn accumulate_token_events(counts: &mut TokenCounts, plane: Plane, events: &[TokenEvent]) {
+/// edgepix: how often each token was coded in each `(plane, band,
+/// context)` bucket, from each tree start index (0, or 2 after a zero).
+/// `token_counts` turns it into the branch counts of `TokenCounts`.
+type TokenHistogram = [[[[[u64; NUM_DCT_TOKENS]; 2]; 3]; 8]; 4];
+
+/// Adds one block's tokenization (see `tokenize_block`) into `histogram`
+/// (edgepix: this walked each token's tree path here, per token; the
+/// histogram is walked once per frame, in `token_counts`).
+fn accumulate_token_events(histogram: &mut TokenHistogram, plane: Plane, events: &[TokenEvent]) {
     for event in events {
-        for (bit, prob_index) in dct_token_path(event.token, event.start_index) {
-            counts[plane as usize][event.band][event.context][prob_index][usize::from(bit)] += 1;
+        histogram[plane as usize][event.band][event.context][event.start_index / 2][event.token as usize] += 1;
+    }
+}
+
+/// The branch counts of `histogram`: each token's count added along the
+/// exact root-to-leaf tree walk `write_with_tree_start_index` performs when
+/// actually writing it (`dct_token_path`).
+fn token_counts(histogram: &TokenHistogram) -> TokenCounts {
+    let mut counts: TokenCounts = [[[[[0u64; 2]; NUM_DCT_TOKENS - 1]; 3]; 8]; 4];
+    for (plane_counts, plane) in counts.iter_mut().zip(histogram) {
+        for (band_counts, band) in plane_counts.iter_mut().zip(plane) {
+            for (context_counts, context) in band_counts.iter_mut().zip(band) {
+                for (start, tokens) in context.iter().enumerate() {
+                    for (token, &n) in tokens.iter().enumerate().filter(|&(_, &n)| n > 0) {
+                        for (bit, prob_index) in dct_token_path(token as i8, start * 2) {
+                            context_counts[prob_index][usize::from(bit)] += n;
+                        }
+                    }
+                }
+            }
         }
     }
+    counts
 }
 
 /// Buckets with fewer than this many combined true/false observations keep
@@ -2233,7 +2256,7 @@ impl<W: Write> Vp8Encoder<W> {
     /// `reset_frame_state` immediately afterwards, same as after
     /// `count_skipped_macroblocks`.
     fn collect_token_counts(&mut self) -> TokenCounts {
-        let mut counts: TokenCounts = [[[[[0u64; 2]; NUM_DCT_TOKENS - 1]; 3]; 8]; 4];
+        let mut histogram: Box<TokenHistogram> = Box::new([[[[[0u64; NUM_DCT_TOKENS]; 2]; 3]; 8]; 4]);
 
         for mby in 0..self.macroblock_height {
             self.left_complexity = Complexity::default();
@@ -2277,12 +2300,12 @@ impl<W: Write> Vp8Encoder<W> {
                     &y_block_data,
                     &u_block_data,
                     &v_block_data,
-                    &mut counts,
+                    &mut histogram,
                 );
             }
         }
 
-        counts
+        token_counts(&histogram)
     }
 
     /// Tokenizes and counts one non-skipped macroblock's residual data into
@@ -2299,7 +2322,7 @@ impl<W: Write> Vp8Encoder<W> {
         y_block_data: &[i32; 16 * 16],
         u_block_data: &[i32; 16 * 4],
         v_block_data: &[i32; 16 * 4],
-        counts: &mut TokenCounts,
+        counts: &mut TokenHistogram,
     ) {
         let mut plane = if macroblock_info.luma_mode == LumaMode::B {
             Plane::YCoeff0
