@@ -1538,20 +1538,18 @@ impl<W: Write> Vp8Encoder<W> {
         // macroblock data in the bitstream. See `count_skipped_macroblocks`
         // and `skip_probability` for why this dry run is both correct and
         // worth its cost.
-        let (skipped, total) = self.count_skipped_macroblocks();
+        let (skipped, total, token_counts) = self.count_skipped_macroblocks();
         self.reset_frame_state();
         self.macroblock_no_skip_coeff = Some(skip_probability(skipped, total));
 
         // Same reasoning, for the coefficient token probabilities this time:
         // `encode_compressed_frame_header` (below) has to advertise them
         // before any residual data is written, so learn the real per-bucket
-        // token statistics with one more dry run and derive the frame's
-        // `token_probs` from them now. `encode_coefficients` reads
+        // token statistics in the same dry run (edgepix: it was one more)
+        // and derive the frame's `token_probs` from them now. `encode_coefficients` reads
         // `self.token_probs` directly, so setting it here is what makes the
         // real pass below use exactly what the header just advertised - see
         // `derive_updated_token_probs` for the update decision itself.
-        let token_counts = self.collect_token_counts();
-        self.reset_frame_state();
         self.token_probs = derive_updated_token_probs(&token_counts);
 
         self.encode_compressed_frame_header();
@@ -2182,9 +2180,14 @@ impl<W: Write> Vp8Encoder<W> {
     /// decisions back out instead of repeating the RD search that produced
     /// them. The border/b_pred/complexity state this mutates is fully reset
     /// by `reset_frame_state` immediately afterwards.
-    fn count_skipped_macroblocks(&mut self) -> (u32, u32) {
+    ///
+    /// edgepix: it also counts the coefficient tokens, macroblock by
+    /// macroblock as it goes, which `collect_token_counts` did in a pass of
+    /// its own (the same counts: `one_pass_counts_the_tokens_of_a_second`).
+    fn count_skipped_macroblocks(&mut self) -> (u32, u32, TokenCounts) {
         let mut total = 0u32;
         let mut skipped = 0u32;
+        let mut histogram: Box<TokenHistogram> = Box::new([[[[[0u64; NUM_DCT_TOKENS]; 2]; 3]; 8]; 4]);
         let macroblocks = usize::from(self.macroblock_width) * usize::from(self.macroblock_height);
         let mut caching = macroblocks * core::mem::size_of::<[i16; COEFFS_PER_MACROBLOCK]>() <= self.coeff_cache_limit;
         let mut cache = Vec::with_capacity(if caching { macroblocks } else { 0 });
@@ -2215,6 +2218,11 @@ impl<W: Write> Vp8Encoder<W> {
                 total += 1;
                 if info.coeffs_skipped {
                     skipped += 1;
+                    // No tokens, and all-zero contexts for the neighbours.
+                    self.left_complexity.clear(info.luma_mode != LumaMode::B);
+                    self.top_complexity[usize::from(mbx)].clear(info.luma_mode != LumaMode::B);
+                } else {
+                    self.accumulate_residual_token_counts(&info, mbx.into(), &y, &u, &v, &mut histogram);
                 }
             }
         }
@@ -2223,7 +2231,7 @@ impl<W: Write> Vp8Encoder<W> {
             self.coeff_cache = cache;
         }
 
-        (skipped, total)
+        (skipped, total, token_counts(&histogram))
     }
 
     /// Dry run of the whole frame's macroblock loop, counting how often each
@@ -2255,6 +2263,7 @@ impl<W: Write> Vp8Encoder<W> {
     /// border/b_pred/complexity state this mutates is fully reset by
     /// `reset_frame_state` immediately afterwards, same as after
     /// `count_skipped_macroblocks`.
+    #[cfg(test)]
     fn collect_token_counts(&mut self) -> TokenCounts {
         let mut histogram: Box<TokenHistogram> = Box::new([[[[[0u64; NUM_DCT_TOKENS]; 2]; 3]; 8]; 4]);
 
@@ -3407,6 +3416,19 @@ mod tests {
         pixels
     }
 
+    /// edgepix: noise in one macroblock of every 3x3, flat grey around,
+    /// so that skipped macroblocks follow coded ones both ways.
+    fn patchy_rgb(width: u16, height: u16) -> Vec<u8> {
+        let mut rng = Xorshift32(0x5151_7373);
+        let mut pixels = vec![0u8; usize::from(width) * usize::from(height) * 3];
+        for (i, px) in pixels.chunks_exact_mut(3).enumerate() {
+            let (x, y) = (i % usize::from(width), i / usize::from(width));
+            let value = if (x / 16) % 3 == 0 && (y / 16) % 3 == 0 { rng.next_u8() } else { 128 };
+            px.copy_from_slice(&[value; 3]);
+        }
+        pixels
+    }
+
     /// Mixed low/high activity, half flat gradient and half checkerboard, so
     /// `classify_segments` produces more than one segment and B_PRED has a
     /// real shot at winning mode decision in at least part of the frame.
@@ -3546,6 +3568,32 @@ mod tests {
 
             assert_eq!(pass1, pass2, "fixture '{name}': pass 1/2 disagreed");
             assert_eq!(pass1, pass3, "fixture '{name}': pass 1/3 disagreed");
+        }
+    }
+
+    /// edgepix: `count_skipped_macroblocks` counts the same tokens as the
+    /// pass of their own that `collect_token_counts` runs after it.
+    #[test]
+    fn one_pass_counts_the_tokens_of_a_second() {
+        let fixtures: [ModeAgreementFixture; 4] = [
+            ("flat", 32, 32, 70, flat_rgb),
+            ("noisy", 48, 32, 60, noisy_rgb),
+            ("mixed", 64, 48, 75, mixed_rgb),
+            ("patchy", 96, 96, 40, patchy_rgb),
+        ];
+        for (name, width, height, quality, make_pixels) in fixtures {
+            for cache_limit in [usize::MAX, 0] {
+                let pixels = make_pixels(width, height);
+                let (y_bytes, u_bytes, v_bytes) = convert_image_yuv::<3>(&pixels, width, height);
+                let mut encoder = Vp8Encoder::new(Vec::new());
+                encoder.coeff_cache_limit = cache_limit;
+                encoder.setup_encoding(quality, width, height, y_bytes, u_bytes, v_bytes);
+                let (_, _, merged) = encoder.count_skipped_macroblocks();
+                encoder.reset_frame_state();
+                let separate = encoder.collect_token_counts();
+                assert!(merged == separate, "fixture '{name}', cache limit {cache_limit}: the counts differ");
+                assert!(merged.as_flattened().as_flattened().as_flattened().iter().any(|c| c[0] + c[1] > 0), "{name}: no tokens");
+            }
         }
     }
 }
