@@ -218,7 +218,7 @@ pub(crate) fn tree_encode_path(tree: &[i8], value: i8, start_index: usize) -> Tr
 
     // bits must be written from the root down to the leaf, which is the
     // reverse of the leaf-to-root order they were pushed in above.
-    to_encode.steps[..to_encode.len].reverse();
+    to_encode.steps[..usize::from(to_encode.len)].reverse();
     to_encode
 }
 
@@ -253,31 +253,36 @@ const MAX_TREE_PATH: usize = 16;
 /// One symbol's `(bit, probabilities index)` pairs from `tree_encode_path`,
 /// on the stack (edgepix: this was a `Vec`, an allocation and several
 /// reallocations per token written or counted).
+/// Each step is a probability index (below 128: the trees have at most 11
+/// nodes) with the bit in its top bit, a byte, so that a path copies as
+/// 17 bytes.
 #[derive(Clone, Copy)]
 pub(crate) struct TreePath {
-    steps: [(bool, usize); MAX_TREE_PATH],
-    len: usize,
+    steps: [u8; MAX_TREE_PATH],
+    len: u8,
 }
 
 impl Default for TreePath {
     fn default() -> Self {
-        Self { steps: [(false, 0); MAX_TREE_PATH], len: 0 }
+        Self { steps: [0; MAX_TREE_PATH], len: 0 }
     }
 }
 
 impl TreePath {
-    fn push(&mut self, step: (bool, usize)) {
-        self.steps[self.len] = step;
+    fn push(&mut self, (bit, index): (bool, usize)) {
+        // A tree of `probabilities.len()` nodes: 11 at most.
+        debug_assert!(index < 0x80);
+        self.steps[usize::from(self.len)] = (index as u8 & 0x7F) | (u8::from(bit) << 7);
         self.len += 1;
     }
 }
 
 impl IntoIterator for TreePath {
     type Item = (bool, usize);
-    type IntoIter = core::iter::Take<core::array::IntoIter<(bool, usize), MAX_TREE_PATH>>;
+    type IntoIter = core::iter::Map<core::iter::Take<core::array::IntoIter<u8, MAX_TREE_PATH>>, fn(u8) -> (bool, usize)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.steps.into_iter().take(self.len)
+        self.steps.into_iter().take(usize::from(self.len)).map(|step| (step & 0x80 != 0, usize::from(step & 0x7F)))
     }
 }
 
