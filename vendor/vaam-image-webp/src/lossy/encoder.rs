@@ -2882,10 +2882,13 @@ impl<W: Write> Vp8Encoder<W> {
 
                 luma_blocks[block_index..][..16].copy_from_slice(&current_subblock);
 
-                // quantize and de-quantize the subblock
-                for (index, y_value) in current_subblock.iter_mut().enumerate() {
+                // quantize and de-quantize the subblock (edgepix: as
+                // `quantize4x4` does everywhere else)
+                let mut levels = current_subblock;
+                transform::quantize4x4(&mut levels, segment.ydc, segment.yac);
+                for (index, (y_value, level)) in current_subblock.iter_mut().zip(levels).enumerate() {
                     let quant = if index > 0 { segment.yac } else { segment.ydc };
-                    *y_value = (*y_value / i32::from(quant)) * i32::from(quant);
+                    *y_value = level * i32::from(quant);
                 }
                 transform::idct4x4(&mut current_subblock);
                 add_residue(&mut y_with_border, &current_subblock, y0, x0, stride);
