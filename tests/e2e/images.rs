@@ -93,7 +93,7 @@ async fn derivatives_are_cached_with_strong_etags() {
     assert_eq!(first.headers()["x-edgepix-cache"], "MISS");
     let timing = first.headers()["server-timing"].to_str().unwrap().to_owned();
     let names: Vec<&str> = timing.split(", ").map(|e| e.split(';').next().unwrap_or_default()).collect();
-    assert_eq!(names, ["original", "render", "image"], "{timing}");
+    assert_eq!(names, ["lookup", "original", "render", "image"], "{timing}");
     assert!(timing.ends_with(";desc=\"miss\""), "{timing}");
     let first_bytes = first.bytes().await.unwrap();
     let second = img(options, &id, None).await;
