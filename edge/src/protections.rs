@@ -1,7 +1,7 @@
 //! D1 queries of protected viewing: protections and view tickets, each
 //! bound (never formatted).
 
-use edgepix_core::assets::AssetId;
+use edgepix_core::assets::{AssetId, AssetRecord};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
@@ -74,15 +74,18 @@ pub async fn find_any(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult
     find_any_statement(db, asset)?.first::<Protection>(None).await.map_err(d1)
 }
 
-/// [`find_any`]'s statement, to batch with others; [`first`] reads its
-/// result.
-pub fn find_any_statement(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult<worker::D1PreparedStatement> {
+fn find_any_statement(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult<worker::D1PreparedStatement> {
     db.statement(format!("SELECT {COLUMNS} FROM protections WHERE asset = ?1 ORDER BY updated_at LIMIT 1")).bind(&[asset.as_str().into()]).map_err(d1)
 }
 
-/// The first protection of a batched statement's result.
-pub fn first(result: &worker::D1Result) -> ApiResult<Option<Protection>> {
-    Ok(result.results::<Protection>().map_err(d1)?.into_iter().next())
+/// `asset`'s record (its oldest row, [`crate::db::find_any`]) and the
+/// protection that governs it ([`find_any`]), both read in one round trip.
+pub async fn asset_and_protection(db: &impl crate::db::Reader, asset: &AssetId) -> ApiResult<(Option<AssetRecord>, Option<Protection>)> {
+    let results = db.batch(vec![crate::db::find_any_statement(db, asset)?, find_any_statement(db, asset)?]).await.map_err(d1)?;
+    match &results[..] {
+        [record, protection] => Ok((crate::db::first_record(record)?, protection.results::<Protection>().map_err(d1)?.into_iter().next())),
+        _ => Err(ApiError::Corrupt(format!("a batch of 2 reads answered {} results", results.len()))),
+    }
 }
 
 /// Removes `owner`'s protection of `asset` (idempotent).

@@ -8,7 +8,7 @@
 //! says which (`x-edgepix-cache: HIT-EDGE | HIT-R2 | MISS`, and in
 //! `Server-Timing`).
 
-use edgepix_core::assets::{AssetId, AssetRecord};
+use edgepix_core::assets::AssetId;
 use edgepix_core::codec::{self, Limits, OutputFormat};
 use edgepix_core::signing::hex;
 use edgepix_core::timing::ServerTiming;
@@ -37,11 +37,11 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     // wait on every request, cache hits included, instead of two, and a
     // short one wherever the database is replicated.
     let nearest = db::nearest(&db)?;
-    let (record, protection) = match lookup(&nearest, &id).await? {
+    let (record, protection) = match protections::asset_and_protection(&nearest, &id).await? {
         (Some(record), protection) => (record, protection),
         // A replica may not have an asset uploaded a moment ago (its URLs
         // come back with the upload): the primary decides a 404.
-        (None, _) => match lookup(&db, &id).await? {
+        (None, _) => match protections::asset_and_protection(&db, &id).await? {
             (Some(record), protection) => (record, protection),
             (None, _) => return Err(ApiError::AssetNotFound(id.to_string())),
         },
@@ -97,7 +97,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
     let browser_cache = if opts.policy.is_some() { "public, no-cache" } else { IMMUTABLE };
     if req.headers().get("if-none-match").ok().flatten().is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         let resp = Response::empty()?.with_status(304);
-        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", started, &[("lookup", lookup_ms)])?;
+        let mut resp = finish(resp, &etag, vary, "HIT-ETAG", (started, lookup_ms), &[])?;
         resp.headers_mut().set("cache-control", browser_cache)?;
         return Ok(resp);
     }
@@ -113,7 +113,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         let headers = Headers::new();
         headers.set("content-type", &ct)?;
         let resp = Response::builder().with_headers(headers).fixed(bytes);
-        let mut resp = finish(resp, &etag, vary, "BYPASS", started, &[&[("lookup", lookup_ms)], &stages[..]].concat())?;
+        let mut resp = finish(resp, &etag, vary, "BYPASS", (started, lookup_ms), &stages)?;
         resp.headers_mut().set("x-edgepix-cache", "BYPASS")?;
         resp.headers_mut().set("cache-control", browser_cache)?;
         if protected {
@@ -143,19 +143,19 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult<Response> {
         Some(obj) => {
             let ct = obj.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".to_owned());
             let body = obj.body().ok_or_else(|| ApiError::Corrupt(format!("{derived_key} has no body")))?;
-            (body.bytes().await.map_err(r2)?, ct, "HIT-R2", vec![("lookup", lookup_ms)])
+            (body.bytes().await.map_err(r2)?, ct, "HIT-R2", Vec::new())
         }
         None => {
             let (bytes, ct, stages) = render(&ctx, &id, &opts, format, &redactions).await?;
             let meta = HttpMetadata { content_type: Some(ct.clone()), ..HttpMetadata::default() };
             bucket.put(derived_key, bytes.clone()).http_metadata(meta).execute().await.map_err(r2)?;
-            (bytes, ct, "MISS", [&[("lookup", lookup_ms)], &stages[..]].concat())
+            (bytes, ct, "MISS", stages.to_vec())
         }
     };
     let headers = Headers::new();
     headers.set("content-type", &content_type)?;
     let resp = Response::builder().with_headers(headers).fixed(bytes);
-    let mut resp = finish(resp, &etag, vary, source, started, &stages)?;
+    let mut resp = finish(resp, &etag, vary, source, (started, lookup_ms), &stages)?;
     let mut for_cache = resp.cloned()?;
     for_cache.headers_mut().delete("server-timing")?;
     cache.put(cache_url.as_str(), for_cache).await?;
@@ -221,16 +221,6 @@ async fn wait_for_analysis(db: &worker::D1Database, owner: &str, id: &AssetId) -
     }
 }
 
-/// `id`'s record (its oldest row) and protection, both read in one round
-/// trip on `db`.
-async fn lookup(db: &impl db::Reader, id: &AssetId) -> ApiResult<(Option<AssetRecord>, Option<protections::Protection>)> {
-    let results = db.batch(vec![db::find_any_statement(db, id)?, protections::find_any_statement(db, id)?]).await.map_err(|e| ApiError::Binding { name: bindings::DB, source: e })?;
-    match &results[..] {
-        [record, protection] => Ok((db::first_record(record)?, protections::first(protection)?)),
-        _ => Err(ApiError::Corrupt(format!("a batch of 2 reads answered {} results", results.len()))),
-    }
-}
-
 /// The steps of a render, timed in `Server-Timing`: `original` (reading it
 /// from R2) and `render` (decode, transform, encode). A deployed Worker's
 /// clock moves only across I/O, so there `render` reads 0; in local
@@ -271,7 +261,10 @@ fn etag(id: &AssetId, canonical: &str, variant: &str) -> String {
 /// How long anyone may keep a derivative whose URL fixes its bytes.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, started: u64, stages: &[(&str, u64)]) -> ApiResult<Response> {
+/// The headers every `/img` answer carries: `ETag`, `Cache-Control`,
+/// `Vary` when negotiated, and `Server-Timing` (the lookup, `stages`, then
+/// the whole answer since `started`).
+fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, (started, lookup_ms): (u64, u64), stages: &[(&str, u64)]) -> ApiResult<Response> {
     let h = resp.headers_mut();
     h.set("etag", etag)?;
     h.set("cache-control", IMMUTABLE)?;
@@ -279,6 +272,7 @@ fn finish(mut resp: Response, etag: &str, vary: bool, source: &str, started: u64
         h.set("vary", "Accept")?;
     }
     let mut timing = ServerTiming::new();
+    timing.add("lookup", lookup_ms as f64, None);
     for &(name, ms) in stages {
         timing.add(name, ms as f64, None);
     }

@@ -62,8 +62,9 @@ pub async fn reveals(req: Request, ctx: RouteContext<()>) -> ApiResult<Response>
     let raw = url.query_pairs().find(|(k, _)| k == "policy").map_or_else(|| policies::DEFAULT.to_owned(), |(_, v)| v.into_owned());
     let name = PolicyName::new(&raw).ok_or_else(|| ApiError::InvalidRequest(format!("policy name {raw:?} is not 1 to 32 characters from a-z, 0-9 and -")))?;
     let db = db::open(&ctx.env)?;
-    let record = db::find_any(&db, &id).await?.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
-    if protections::find_any(&db, &id).await?.is_some() {
+    let (record, protection) = protections::asset_and_protection(&db, &id).await?;
+    let record = record.ok_or_else(|| ApiError::AssetNotFound(id.to_string()))?;
+    if protection.is_some() {
         return Err(ApiError::ProtectedAsset(id.to_string()));
     }
     let policy = policies::resolve(&db, &record.owner, &name).await?;
