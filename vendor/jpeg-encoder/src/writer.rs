@@ -364,10 +364,10 @@ impl<W: JfifWrite> JfifWriter<W> {
         // edgepix: straight from one non-zero coefficient to the next (a
         // bit per coefficient, lowest first), as libjpeg-turbo does: the
         // same symbols as upstream's walk over all of them.
-        let mut nonzero = 0u64;
-        for (i, &value) in block.data.iter().enumerate() {
-            nonzero |= u64::from(value != 0) << i;
-        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let nonzero = crate::wasm32::nonzero_mask(&block.data);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let nonzero = block.data.iter().enumerate().fold(0u64, |m, (i, &value)| m | u64::from(value != 0) << i);
         let from_start = u64::MAX.checked_shl(start as u32).unwrap_or(0);
         let below_end = u64::MAX.checked_shr(64 - end.min(64) as u32).unwrap_or(0);
         let mut nonzero = nonzero & from_start & below_end;
