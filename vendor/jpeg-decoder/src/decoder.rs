@@ -1655,7 +1655,9 @@ mod fast_ac_tests {
     /// Random blocks of a sequential scan, Huffman-coded with tables whose
     /// codes run to 16 bits, decode to the same coefficients through the
     /// block decoder with the bit buffer in locals (which a table with an
-    /// AC lookup table takes) as through the generic loop.
+    /// AC lookup table takes) as through the generic loop; their DC
+    /// differences of every category, through the DC lookup table where
+    /// code and extra bits fit it, and around it where not.
     #[test]
     fn sequential_blocks_decode_as_through_the_generic_loop() {
         let mut seed = 0x2545_F491_4F6C_DD1Du64;

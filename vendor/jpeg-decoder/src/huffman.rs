@@ -113,8 +113,16 @@ impl HuffmanDecoder {
         if num_bits < REFILL_BELOW {
             self.refill(reader, &mut bits, &mut num_bits)?;
         }
-        let (value, size) = dc_table.lut[(bits >> (64 - LUT_BITS)) as usize];
-        let diff = if size > 0 && value <= 11 {
+        let peek = (bits >> (64 - LUT_BITS)) as usize;
+        let (fast_diff, fast_size) = dc_table.dc_lut.as_ref().map_or((0, 0), |lut| lut[peek]);
+        let (value, size) = dc_table.lut[peek];
+        let diff = if fast_size > 0 {
+            // The code and its extra bits within the table's bits: the
+            // difference in one lookup.
+            bits <<= fast_size;
+            num_bits -= fast_size;
+            fast_diff
+        } else if size > 0 && value <= 11 {
             bits <<= size;
             num_bits -= size;
             if value == 0 {
@@ -364,6 +372,10 @@ pub struct HuffmanTable {
 
     lut: [(u8, u8); 1 << LUT_BITS],
     ac_lut: Option<[(i16, u8); 1 << LUT_BITS]>,
+    /// For a DC table (edgepix addition): the difference and the bits it
+    /// takes, code and extra bits, where both fit `LUT_BITS`; else a size
+    /// of 0.
+    dc_lut: Option<[(i16, u8); 1 << LUT_BITS]>,
 }
 
 impl HuffmanTable {
@@ -426,12 +438,31 @@ impl HuffmanTable {
             },
         };
 
+        let dc_lut = match class {
+            HuffmanTableClass::AC => None,
+            HuffmanTableClass::DC => {
+                let mut table = [(0i16, 0u8); 1 << LUT_BITS];
+                for (i, &(value, size)) in lut.iter().enumerate() {
+                    if size > 0 && value <= 11 && size + value <= LUT_BITS {
+                        let diff = if value == 0 {
+                            0
+                        } else {
+                            extend((((i << size) & ((1 << LUT_BITS) - 1)) >> (LUT_BITS - value)) as u16, value)
+                        };
+                        table[i] = (diff, size + value);
+                    }
+                }
+                Some(table)
+            }
+        };
+
         Ok(HuffmanTable {
             values: values.to_vec(),
             delta,
             maxcode,
             lut,
             ac_lut,
+            dc_lut,
         })
     }
 }
