@@ -18,6 +18,10 @@ const LUT_BITS: u8 = 10;
 /// `decode`'s 16 for a longer code.
 const REFILL_BELOW: u8 = 26;
 
+/// `decode_block_sequential` tops the buffer up (to 57-64 bits) at a
+/// block's start below this many bits.
+const BLOCK_REFILL_BELOW: u8 = 57;
+
 #[derive(Debug)]
 pub struct HuffmanDecoder {
     bits: u64,
@@ -109,8 +113,11 @@ impl HuffmanDecoder {
         };
         let (mut bits, mut num_bits) = (self.bits, self.num_bits);
 
-        // Section F.2.2.1, figure F.12.
-        if num_bits < REFILL_BELOW {
+        // Section F.2.2.1, figure F.12. The buffer is topped up at every
+        // block's start, so that the refill inside the loop below, a
+        // branch that goes either way at random, is not needed at all in
+        // a block of up to about 30 bits (most blocks of a smooth photo).
+        if num_bits < BLOCK_REFILL_BELOW {
             self.refill(reader, &mut bits, &mut num_bits)?;
         }
         let peek = (bits >> (64 - LUT_BITS)) as usize;
