@@ -8,7 +8,6 @@ use core::arch::wasm32::*;
 
 use crate::encoder::{AlignedBlock, Operations};
 use crate::quantization::{QuantizationTable, SHIFT};
-use crate::writer::ZIGZAG;
 
 const CONST_BITS: u32 = 13;
 const PASS1_BITS: u32 = 2;
@@ -218,11 +217,14 @@ pub(crate) fn nonzero_mask(data: &[i16; 64]) -> u64 {
 }
 
 /// `QuantizationTable::quantize` on every coefficient (natural order,
-/// eight at a time), then into zigzag order.
+/// eight at a time), then into zigzag order with shuffles: each zigzag
+/// row of eight gathers from two to six natural rows, 28 shuffles in all
+/// (generated from `ZIGZAG`; the tests hold them to it) where a scalar
+/// scatter took 64 loads and stores.
 pub(crate) fn quantize_simd128(block: &AlignedBlock, q_block: &mut AlignedBlock, table: &QuantizationTable) {
     let (reciprocals, corrections) = (table.reciprocals(), table.corrections());
-    let mut natural = [0i16; 64];
-    for i in 0..8 {
+    let mut q = [splat(0); 8];
+    for (i, row) in q.iter_mut().enumerate() {
         let v = v128_load(block.data[8 * i..8 * i + 8].try_into().unwrap_or(&[0i16; 8]));
         let mut halves = [splat(0); 2];
         for (h, x) in [i32x4_extend_low_i16x8(v), i32x4_extend_high_i16x8(v)].into_iter().enumerate() {
@@ -232,11 +234,27 @@ pub(crate) fn quantize_simd128(block: &AlignedBlock, q_block: &mut AlignedBlock,
             let product = i32x4_shr(i32x4_mul(i32x4_add(i32x4_abs(x), c), r), SHIFT);
             halves[h] = v128_bitselect(i32x4_neg(product), product, i32x4_lt(x, splat(0)));
         }
-        natural[8 * i..8 * i + 8].copy_from_slice(&u16x8_bitmask_free(narrow(halves[0], halves[1])));
+        *row = narrow(halves[0], halves[1]);
     }
-    for (q, &z) in q_block.data.iter_mut().zip(ZIGZAG.iter()) {
-        *q = natural[z as usize & 0x3f];
+    for (out, v) in q_block.data.chunks_exact_mut(8).zip(zigzag_rows(&q)) {
+        out.copy_from_slice(&u16x8_bitmask_free(v));
     }
+}
+
+/// The eight rows of `ZIGZAG` order from the eight natural rows `q` of a
+/// block: lane `j` of row `k` is coefficient `ZIGZAG[8k + j]`.
+#[inline(always)]
+fn zigzag_rows(q: &[v128; 8]) -> [v128; 8] {
+    [
+        i16x8_shuffle::<0, 1, 2, 8, 4, 5, 6, 7>(i16x8_shuffle::<0, 1, 8, 3, 9, 2, 3, 10>(q[0], q[1]), q[2]),
+        i16x8_shuffle::<0, 1, 2, 3, 4, 5, 12, 13>(i16x8_shuffle::<0, 1, 2, 3, 4, 11, 6, 7>(i16x8_shuffle::<0, 1, 8, 3, 4, 5, 6, 7>(i16x8_shuffle::<1, 8, 2, 9, 2, 5, 6, 7>(q[2], q[3]), q[4]), q[1]), q[0]),
+        i16x8_shuffle::<0, 1, 2, 3, 4, 8, 6, 7>(i16x8_shuffle::<0, 1, 2, 3, 8, 5, 9, 7>(i16x8_shuffle::<0, 1, 2, 9, 4, 5, 6, 10>(i16x8_shuffle::<0, 1, 10, 3, 4, 5, 6, 7>(i16x8_shuffle::<4, 11, 2, 3, 4, 5, 6, 7>(q[1], q[2]), q[3]), q[4]), q[5]), q[6]),
+        i16x8_shuffle::<0, 1, 2, 14, 15, 5, 6, 7>(i16x8_shuffle::<0, 1, 13, 3, 4, 14, 6, 7>(i16x8_shuffle::<3, 12, 2, 3, 4, 5, 13, 4>(q[3], q[2]), q[1]), q[0]),
+        i16x8_shuffle::<0, 1, 2, 8, 9, 5, 6, 7>(i16x8_shuffle::<0, 1, 9, 3, 4, 10, 6, 7>(i16x8_shuffle::<3, 10, 2, 3, 4, 5, 11, 4>(q[4], q[5]), q[6]), q[7]),
+        i16x8_shuffle::<0, 1, 2, 3, 4, 5, 6, 11>(i16x8_shuffle::<0, 1, 2, 3, 4, 5, 12, 7>(i16x8_shuffle::<0, 1, 2, 3, 4, 13, 6, 7>(i16x8_shuffle::<0, 1, 15, 3, 4, 5, 6, 7>(i16x8_shuffle::<5, 14, 2, 15, 6, 5, 6, 7>(q[3], q[2]), q[1]), q[4]), q[5]), q[6]),
+        i16x8_shuffle::<0, 1, 2, 3, 4, 15, 6, 7>(i16x8_shuffle::<0, 1, 2, 3, 14, 5, 15, 7>(i16x8_shuffle::<0, 1, 2, 13, 4, 5, 6, 14>(i16x8_shuffle::<2, 3, 12, 3, 4, 5, 6, 7>(q[7], q[6]), q[5]), q[4]), q[3]),
+        i16x8_shuffle::<0, 1, 2, 3, 15, 5, 6, 7>(i16x8_shuffle::<5, 12, 13, 6, 4, 7, 14, 15>(q[6], q[7]), q[5]),
+    ]
 }
 
 #[cfg(test)]
@@ -325,6 +343,23 @@ mod tests {
                 }
             }
             check(data);
+        }
+    }
+
+    /// The shuffles put every coefficient where `ZIGZAG` does.
+    #[test]
+    fn zigzag_rows_follow_the_zigzag_table() {
+        let mut natural = [0i16; 64];
+        for (i, v) in natural.iter_mut().enumerate() {
+            *v = i as i16 * 3 - 77;
+        }
+        let q: [v128; 8] = core::array::from_fn(|i| v128_load(natural[8 * i..8 * i + 8].try_into().unwrap()));
+        let rows = zigzag_rows(&q);
+        for (k, row) in rows.iter().enumerate() {
+            let lanes = u16x8_bitmask_free(*row);
+            for j in 0..8 {
+                assert_eq!(lanes[j], natural[usize::from(crate::writer::ZIGZAG[8 * k + j])], "row {k} lane {j}");
+            }
         }
     }
 }
