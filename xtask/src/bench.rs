@@ -14,11 +14,12 @@
 //!
 //! In one run: a 12 MP JPEG (a real photo upscaled) to 1024 px wide, JPEG
 //! q80 and WebP, through the local Worker over HTTP (caches bypassed),
-//! through the native shared crate, and through npm `sharp` (libvips, one
-//! thread), a Worker request and a sharp call in turn so that both see the
-//! same load; medians and the Worker/sharp ratio; the 48 MP case with the
-//! Worker's wasm memory peak; the Worker's gzip size. Timings are printed,
-//! never asserted.
+//! through the native shared crate, the pipeline alone as wasm in node and
+//! in workerd, and through npm `sharp` (libvips, one thread), a Worker
+//! request and a sharp call in turn so that both see the same load;
+//! medians and the Worker/sharp ratio; the 48 MP case with the Worker's
+//! wasm memory peak; the Worker's gzip size. Timings are printed, never
+//! asserted.
 
 use std::path::Path;
 
@@ -275,6 +276,8 @@ fn transform() -> Result {
     cmd::run(cmd::cargo().args(["build", "--quiet", "--release", "--target", "wasm32-unknown-unknown", "-p", "edgepix-render-wasm"]))?;
     let v8_jpeg = wasm_in_v8(&out.join("photo-12mp.jpg"), "width=1024,format=jpeg,quality=80")?;
     let v8_webp = wasm_in_v8(&out.join("photo-12mp.jpg"), "width=1024,format=webp,quality=80")?;
+    let workerd_jpeg = wasm_in_workerd(&out.join("photo-12mp.jpg"), "width=1024,format=jpeg,quality=80")?;
+    let workerd_webp = wasm_in_workerd(&out.join("photo-12mp.jpg"), "width=1024,format=webp,quality=80")?;
 
     let ms = |v: &Value| v["median_ms"].as_f64().unwrap_or(f64::NAN);
     let kb = |v: &Value| v["bytes"].as_f64().unwrap_or(0.0) / 1024.0;
@@ -284,10 +287,12 @@ fn transform() -> Result {
         ("Worker over HTTP, JPEG q80", &js["worker_jpeg"]),
         ("native edgepix-core, JPEG q80", &native_jpeg),
         ("edgepix-core as wasm in node (V8), JPEG q80", &v8_jpeg),
+        ("edgepix-core as wasm in workerd, JPEG q80", &workerd_jpeg),
         ("sharp (libvips, 1 thread), JPEG q80", &js["sharp_jpeg"]),
         ("Worker over HTTP, WebP q80", &js["worker_webp"]),
         ("native edgepix-core, WebP q80", &native_webp),
         ("edgepix-core as wasm in node (V8), WebP q80", &v8_webp),
+        ("edgepix-core as wasm in workerd, WebP q80", &workerd_webp),
         ("sharp, WebP q80", &js["sharp_webp"]),
         ("Worker over HTTP, 48 MP -> 1024 JPEG q80", &js["worker_48mp_jpeg"]),
         ("native edgepix-core, 48 MP -> 1024 JPEG", &native_48),
@@ -303,6 +308,10 @@ fn transform() -> Result {
     // The render alone on the Worker's engine, without HTTP, D1 and R2 (and
     // timed after the Worker's runs, not in turn with sharp's).
     println!("ratio wasm in V8/sharp, JPEG: {:.2}, WebP: {:.2}", ms(&v8_jpeg) / ms(&js["sharp_jpeg"]), ms(&v8_webp) / ms(&js["sharp_webp"]));
+    // The same module in workerd, which checks every wasm memory access
+    // (its clock moves in whole milliseconds: the mean, not the median).
+    let mean = |v: &Value| v["mean_ms"].as_f64().unwrap_or(f64::NAN);
+    println!("ratio wasm in workerd/sharp (means), JPEG: {:.2}, WebP: {:.2}", mean(&workerd_jpeg) / ms(&js["sharp_jpeg"]), mean(&workerd_webp) / ms(&js["sharp_webp"]));
     // The Worker's own Server-Timing: reading the original from (local) R2,
     // and the render itself (decode, resize, encode), which is what sharp's
     // time covers.
@@ -340,6 +349,14 @@ fn start(out: &Path) -> Result<system::System> {
 fn wasm_in_v8(file: &Path, options: &str) -> Result<Value> {
     let out = cmd::output(cmd::new("node").arg("xtask/bench/render-v8.mjs").arg(build::render_wasm()).arg(file).arg(options).arg(RUNS))?;
     serde_json::from_str(out.trim()).map_err(|e| format!("V8 bench output: {e}"))
+}
+
+/// The same module in workerd itself, under `workerd serve`: the Worker's
+/// runtime without a Worker request's HTTP, D1 and R2
+/// (`xtask/bench/render-workerd.mjs`).
+fn wasm_in_workerd(file: &Path, options: &str) -> Result<Value> {
+    let out = cmd::output(cmd::new("node").arg("xtask/bench/render-workerd.mjs").arg(build::render_wasm()).arg(file).arg(options).arg(RUNS))?;
+    serde_json::from_str(out.trim()).map_err(|e| format!("workerd bench output: {e}"))
 }
 
 fn native(file: &Path, options: &str) -> Result<Value> {
