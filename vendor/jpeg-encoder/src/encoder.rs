@@ -1276,6 +1276,24 @@ fn get_block(
     row_stride: usize,
     width: usize,
 ) -> AlignedBlock {
+    // edgepix: a row at a time in wasm SIMD where the Worker runs (the
+    // same samples).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if let Some(block) = crate::wasm32::get_block(data, start_x, start_y, col_stride, row_stride, width) {
+        return block;
+    }
+    get_block_scalar(data, start_x, start_y, col_stride, row_stride, width)
+}
+
+/// Upstream's `get_block`.
+pub(crate) fn get_block_scalar(
+    data: &[u8],
+    start_x: usize,
+    start_y: usize,
+    col_stride: usize,
+    row_stride: usize,
+    width: usize,
+) -> AlignedBlock {
     let mut block = [0i16; 64];
 
     for y in 0..8 {
