@@ -957,6 +957,36 @@ impl<R: BufRead> Decoder<R> {
             )
         };
 
+        // edgepix: a sequential scan whose components all go to the worker
+        // (every baseline JPEG) decodes each block straight through
+        // `decode_block_sequential`, with its tables and place in the row
+        // worked out once, not per block.
+        let sequential: Option<Vec<SequentialComponent<'_>>> = if !is_progressive
+            && scan.spectral_selection == (0..64)
+            && scan.successive_approximation_high == 0
+            && scan.successive_approximation_low == 0
+            && (0..components.len()).all(|i| finished[i])
+        {
+            components
+                .iter()
+                .enumerate()
+                .map(|(i, component)| {
+                    let dc = self.dc_huffman_tables[scan.dc_table_indices[i]].as_ref()?;
+                    let ac = self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref().filter(|t| t.has_ac_lut())?;
+                    Some(SequentialComponent {
+                        dc,
+                        ac,
+                        h: usize::from(mcu_horizontal_samples[i]),
+                        v: usize::from(mcu_vertical_samples[i]),
+                        width: component.block_size.width as usize,
+                        sampling_rows: usize::from(component.vertical_sampling_factor),
+                    })
+                })
+                .collect()
+        } else {
+            None
+        };
+
         for mcu_y in 0..max_mcu_y {
             if mcu_y * 8 >= frame.image_size.height {
                 break;
@@ -1005,6 +1035,24 @@ impl<R: BufRead> Decoder<R> {
                     mcus_left_until_restart -= 1;
                 }
 
+                if let Some(plan) = &sequential {
+                    for (i, c) in plan.iter().enumerate() {
+                        let row = &mut mcu_row_coefficients[i];
+                        // A non-interleaved scan fills its component's row
+                        // of MCU rows one block row at a time.
+                        let batch_row = if is_interleaved { 0 } else { usize::from(mcu_y) % c.sampling_rows };
+                        for v_pos in 0..c.v {
+                            for h_pos in 0..c.h {
+                                let at = ((batch_row * c.v + v_pos) * c.width + usize::from(mcu_x) * c.h + h_pos) * 64;
+                                let Some(Ok(block)) = row.get_mut(at..at + 64).map(<&mut [i16; 64]>::try_from) else {
+                                    return Err(Error::Format("block outside its row".to_owned()));
+                                };
+                                huffman.decode_block_sequential(&mut self.reader, block, c.dc, c.ac, &mut dc_predictors[i], &mut eob_run)?;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (i, component) in components.iter().enumerate() {
                     for v_pos in 0..mcu_vertical_samples[i] {
                         for h_pos in 0..mcu_horizontal_samples[i] {
@@ -1130,6 +1178,18 @@ impl<R: BufRead> Decoder<R> {
             Ok((marker, None))
         }
     }
+}
+
+/// A component of a sequential scan, as `decode_scan` decodes its blocks:
+/// its tables, blocks per MCU (across, down), the width of its row of
+/// blocks, and its vertical sampling factor (block rows per MCU row).
+struct SequentialComponent<'a> {
+    dc: &'a HuffmanTable,
+    ac: &'a HuffmanTable,
+    h: usize,
+    v: usize,
+    width: usize,
+    sampling_rows: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
