@@ -9,6 +9,17 @@ use web_sys::{HtmlElement, RequestInit, Window};
 /// The `source` of every message the game posts.
 pub const SOURCE: &str = "edgepix-game";
 
+/// The `source` of a message the host page posts to the game.
+pub const HOST_SOURCE: &str = "edgepix-host";
+
+/// Whether `data` is `{source: "edgepix-host", type: "status"}`: a host page
+/// that started listening late asks where the game is (the game answers with
+/// a `status` message).
+pub fn is_status_request(data: &JsValue) -> bool {
+    let field = |k: &str| Reflect::get(data, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    data.is_object() && field("source").as_deref() == Some(HOST_SOURCE) && field("type").as_deref() == Some("status")
+}
+
 /// One message's fields beyond `source`, `type`, `code`, `level` and `levels`.
 pub type Fields<'a> = &'a [(&'a str, JsValue)];
 

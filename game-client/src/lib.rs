@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{CanvasRenderingContext2d, Document, Event, EventTarget, HtmlCanvasElement, HtmlElement, HtmlImageElement, KeyboardEvent, Window};
+use web_sys::{CanvasRenderingContext2d, Document, Event, EventTarget, HtmlCanvasElement, HtmlElement, HtmlImageElement, KeyboardEvent, MessageEvent, Window};
 
 use crate::audio::Audio;
 use crate::config::{Config, Frames};
@@ -141,6 +141,11 @@ pub fn start(root: HtmlElement, config_json: &str) -> Result<(), JsValue> {
             e.prevent_default();
             let repeat = k.repeat();
             with_app(|a| a.press(cmd, repeat));
+        }
+    })?;
+    on(&window, "message", |e| {
+        if e.dyn_ref::<MessageEvent>().is_some_and(|m| host::is_status_request(&m.data())) {
+            with_app(|a| a.post_status());
         }
     })?;
     on(&window, "resize", |_| with_app(|a| a.fit()))?;
@@ -333,6 +338,17 @@ impl App {
             let name = JsValue::from_str(&self.config.name);
             self.host.post("ready", self.session.level_number(), self.session.level_count(), &[("name", name), ("theme", theme)]);
         }
+    }
+
+    /// Posts `status`: whether the game is ready, its screen and moves.
+    fn post_status(&self) {
+        let s = &self.session;
+        let fields = [
+            ("ready", JsValue::from_bool(self.pending_assets == 0)),
+            ("screen", JsValue::from_str(s.screen().as_str())),
+            ("moves", JsValue::from(s.moves())),
+        ];
+        self.host.post("status", s.level_number(), s.level_count(), &fields);
     }
 
     /// Sizes the canvas to the largest whole-pixel scale that fits the stage.

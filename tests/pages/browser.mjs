@@ -28,7 +28,9 @@ export async function withPage(fn, options = {}) {
     ...rest,
   });
   try {
-    const page = await context.newPage();
+    // The page the context opened with: one tab, the visible one, so that
+    // lazy iframes and animation frames run as in a person's browser.
+    const page = context.pages()[0] ?? await context.newPage();
     const errors = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));

@@ -50,17 +50,29 @@ test('a game embedded on another origin is played through level 1 by its stored 
   const solution = levels[0].solution;
   assert.match(solution, /^[LRJW]+$/);
   const { html: snippet } = await (await fetch(`${base}/api/v1/games/${game.code}/embed`)).json();
-  const host = await hostPage(`<!doctype html><title>A pet blog</title><h1>My cat's game</h1>${snippet.replace('<iframe ', '<iframe id="game" ')}
-<script>window.events = []; addEventListener('message', (e) => { if (e.data && e.data.source === 'edgepix-game') window.events.push({ origin: e.origin, ...e.data }); });</script>`);
+  // The host listens before the iframe is parsed, as the docs ask.
+  const host = await hostPage(`<!doctype html><title>A pet blog</title>
+<script>window.events = []; addEventListener('message', (e) => { if (e.data && e.data.source === 'edgepix-game') window.events.push({ origin: e.origin, ...e.data }); });</script>
+<h1>My cat's game</h1>${snippet.replace('<iframe ', '<iframe id="game" ')}`);
   try {
     await withPage(async (page, errors) => {
+      // What the game's frame fetched and logged, for a failure message.
+      const trail = [];
+      page.on('response', (r) => { if (r.url().startsWith(base)) trail.push(`${r.status()} ${r.url().slice(base.length)}`); });
+      page.on('requestfailed', (r) => trail.push(`failed ${r.url()}: ${r.failure()?.errorText}`));
+      page.on('console', (m) => trail.push(`console.${m.type()}: ${m.text()}`));
+      const gameFrame = () => page.frames().find((f) => f.url().startsWith(`${base}/g/${game.code}`));
       const events = () => page.evaluate(() => window.events);
       const waitEvent = async (type, pred = () => true) => {
         const deadline = Date.now() + 30_000;
         for (;;) {
           const found = (await events()).find((e) => e.type === type && pred(e));
           if (found) return found;
-          assert.ok(Date.now() < deadline, `no ${type} event; got ${JSON.stringify(await events())}`);
+          if (Date.now() >= deadline) {
+            const f = gameFrame();
+            const state = f ? await Promise.race([f.evaluate(() => JSON.stringify(document.getElementById('game')?.dataset)), page.waitForTimeout(2000).then(() => 'no answer')]).catch(String) : 'no game frame';
+            assert.fail(`no ${type} event; got ${JSON.stringify(await events())}; frames ${JSON.stringify(page.frames().map((x) => x.url()))}; game root ${state}; trail:\n${trail.join('\n')}`);
+          }
           await page.waitForTimeout(100);
         }
       };
@@ -68,10 +80,15 @@ test('a game embedded on another origin is played through level 1 by its stored 
       const ready = await waitEvent('ready');
       assert.equal(ready.origin, base, 'events come from the game origin');
       assert.equal(ready.code, game.code);
-      const frame = page.frames().find((f) => f.url().startsWith(`${base}/g/${game.code}`));
+      const frame = gameFrame();
       assert.ok(frame, 'the iframe holds the game page');
       const root = await frame.waitForSelector('[data-screen="start"]');
       await screenshot(page, 'game-start');
+
+      // A host that listens late asks where the game is.
+      await page.evaluate(() => document.getElementById('game').contentWindow.postMessage({ source: 'edgepix-host', type: 'status' }, '*'));
+      const status = await waitEvent('status');
+      assert.deepEqual([status.ready, status.screen, status.level, status.levels, status.moves, status.code], [true, 'start', 1, 2, 0, game.code]);
 
       // Start from the keyboard inside the frame, then replay the solution,
       // one move at a time as the runtime takes them.
