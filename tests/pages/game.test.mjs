@@ -142,4 +142,20 @@ test('the game page scales pixel-perfectly and works by touch buttons', { skip, 
     await page.waitForFunction(() => Number(document.querySelector('[data-moves]').getAttribute('data-moves')) >= 1);
     assert.deepEqual(errors, []);
   });
+
+  // The runtime cannot be fetched: the page says so and tells the host.
+  await withPage(async (page, errors) => {
+    await page.addInitScript(() => {
+      window.events = [];
+      addEventListener('message', (e) => { if (e.data && e.data.source === 'edgepix-game') window.events.push(e.data); });
+    });
+    await page.route('**/game/edgepix_game.js', (r) => r.abort('connectionfailed'));
+    await page.goto(`${base}/g/${game.code}`);
+    await page.waitForSelector('#game-error:not([hidden])', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('#game', 'data-screen'), 'error');
+    const failed = await (await page.waitForFunction(() => window.events.find((e) => e.type === 'error'))).jsonValue();
+    assert.equal(failed.code, game.code);
+    assert.ok(failed.message, JSON.stringify(failed));
+    assert.ok(errors.some((e) => e.startsWith('edgepix game:')), JSON.stringify(errors));
+  });
 });
