@@ -28,8 +28,7 @@ export async function withPage(fn, options = {}) {
     ...rest,
   });
   try {
-    // The page the context opened with: one tab, the visible one, so that
-    // lazy iframes and animation frames run as in a person's browser.
+    // The tab the context opened with, rather than a second one beside it.
     const page = context.pages()[0] ?? await context.newPage();
     const errors = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
